@@ -1,0 +1,117 @@
+"""DDL of the warehouse's own schemas (raw, intake, quality), derived from the contracts.
+
+raw.<filing_type>      every delivered row of every loaded version, append-only, tagged with submission_id
+intake.submissions     one row per submission_id (its latest state)
+intake.deliveries      one row per delivery of a package (re-drops included)
+intake.files           the manifest's file entries per submission
+intake.submission_events  every status change, kept forever
+quality.findings       one row per failing record per rule per attempt (capped; true counts in rule_results)
+quality.rule_results   per submission and rule: PASS, FAIL or SKIPPED with the true finding count
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.contracts import load_contracts
+
+RAW_META_COLUMNS = {"submission_id": "VARCHAR NOT NULL", "_row": "BIGINT NOT NULL"}
+
+INTAKE_DDL = """
+create schema if not exists intake;
+create table if not exists intake.submissions (
+    submission_id   varchar primary key,
+    enterprise_id   varchar,
+    ent_type        varchar,
+    period          varchar,          -- YYYY-MM
+    version         integer,
+    supersedes      varchar,
+    spec_version    varchar,
+    submitted_at    timestamptz,      -- the filer's own statement
+    received_at     timestamptz not null,  -- first time the intake saw it complete (or manifest mtime on backfill)
+    due_at          timestamptz,
+    identity        varchar,          -- sha256 over manifest bytes + each file's sha256
+    status          varchar not null,
+    status_reason   varchar,
+    status_at       timestamptz not null,
+    archive_path    varchar,
+    manifest        json
+);
+create table if not exists intake.deliveries (
+    submission_id   varchar not null,
+    delivery_n      integer not null,
+    identity        varchar,
+    received_at     timestamptz not null,
+    outcome         varchar not null,  -- the status this delivery led to, or DUPLICATE
+    archive_path    varchar not null,
+    primary key (submission_id, delivery_n)
+);
+create table if not exists intake.files (
+    submission_id   varchar not null,
+    filing_type     varchar not null,
+    path            varchar not null,
+    format          varchar,
+    compression     varchar,
+    encoding        varchar,
+    sha256          varchar,
+    bytes           bigint,
+    row_count       bigint,
+    control_totals  json,
+    primary key (submission_id, filing_type)
+);
+create sequence if not exists intake.event_seq;
+create table if not exists intake.submission_events (
+    event_id        bigint primary key default nextval('intake.event_seq'),
+    submission_id   varchar not null,
+    status          varchar not null,  -- RECEIVED, MALFORMED, REJECTED, ACCEPTED, ACCEPTED_WITH_WARNINGS, SUPERSEDED, DUPLICATE
+    event_at        timestamptz not null,
+    reason          varchar,
+    details         json
+);
+"""
+
+QUALITY_DDL = """
+create schema if not exists quality;
+create sequence if not exists quality.finding_seq;
+create table if not exists quality.findings (
+    finding_id      bigint primary key default nextval('quality.finding_seq'),
+    submission_id   varchar not null,
+    attempt         integer not null default 1,  -- the delivery that was checked
+    rule_id         varchar not null,
+    stage           varchar not null,   -- S, V, Q, M
+    severity        varchar not null,   -- error, warning
+    filing_type     varchar,
+    row_number      bigint,             -- data row number in the delivered file (1 = first row after the header)
+    record_key      varchar,
+    fields          json,               -- [{"field": ..., "value": ...}, ...]
+    message         varchar not null,
+    shadow          boolean not null default false,
+    found_at        timestamptz not null
+);
+create table if not exists quality.rule_results (
+    submission_id   varchar not null,
+    attempt         integer not null default 1,
+    rule_id         varchar not null,
+    status          varchar not null,   -- PASS, FAIL, SKIPPED
+    finding_count   bigint not null,    -- the true count, findings may be capped
+    evaluated_at    timestamptz not null,
+    detail          varchar
+);
+"""
+
+
+def raw_table_ddl(filing_type: str) -> str:
+    contract = load_contracts()[filing_type]
+    cols = [f"{name} {ddl}" for name, ddl in RAW_META_COLUMNS.items()]
+    cols += [f"{c.name} {c.duckdb_type}" for c in contract.columns]
+    return f"create table if not exists raw.{filing_type} (\n    " + ",\n    ".join(cols) + "\n);"
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every warehouse table that does not exist yet (idempotent)."""
+    con.execute("set TimeZone = 'UTC'")
+    con.execute(INTAKE_DDL)
+    con.execute(QUALITY_DDL)
+    con.execute("create schema if not exists raw")
+    for ft in load_contracts():
+        con.execute(raw_table_ddl(ft))
