@@ -50,10 +50,23 @@ class Home:
         return self.root / "truth"
 
     @property
+    def tmp(self) -> Path:
+        """Scratch space of the intake (transcoded files); never holds delivered bytes."""
+        return self.root / "tmp"
+
+    @property
     def dbt_target(self) -> Path:
         return self.root / "dbt" / "target"
 
     def ensure(self) -> Home:
-        for p in (self.landing, self.archive, self.warehouse_dir, self.published, self.reports, self.truth):
+        for p in (
+            self.landing,
+            self.archive,
+            self.warehouse_dir,
+            self.published,
+            self.reports,
+            self.truth,
+            self.tmp,
+        ):
             p.mkdir(parents=True, exist_ok=True)
         return self

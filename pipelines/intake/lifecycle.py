@@ -1,0 +1,91 @@
+"""Submission lifecycle: statuses, events and supersession (spec/filings.md, Versions and resubmission).
+
+RECEIVED -> MALFORMED | REJECTED | ACCEPTED | ACCEPTED_WITH_WARNINGS, then SUPERSEDED when a newer
+version is accepted; DUPLICATE records a re-drop. Every change is an event in intake.submission_events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+import duckdb
+
+RECEIVED = "RECEIVED"
+MALFORMED = "MALFORMED"
+REJECTED = "REJECTED"
+ACCEPTED = "ACCEPTED"
+ACCEPTED_WITH_WARNINGS = "ACCEPTED_WITH_WARNINGS"
+SUPERSEDED = "SUPERSEDED"
+DUPLICATE = "DUPLICATE"
+ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
+FINAL_STATUSES = (MALFORMED, REJECTED)
+
+
+def record_event(
+    con: duckdb.DuckDBPyConnection,
+    submission_id: str,
+    status: str,
+    at: datetime,
+    reason: str | None = None,
+    details: Mapping | None = None,
+) -> None:
+    con.execute(
+        "insert into intake.submission_events (submission_id, status, event_at, reason, details) values (?, ?, ?, ?, ?)",
+        [submission_id, status, at, reason, json.dumps(details, default=str) if details else None],
+    )
+
+
+def set_status(
+    con: duckdb.DuckDBPyConnection, submission_id: str, status: str, at: datetime, reason: str
+) -> None:
+    con.execute(
+        "update intake.submissions set status = ?, status_reason = ?, status_at = ? where submission_id = ?",
+        [status, reason, at, submission_id],
+    )
+    record_event(con, submission_id, status, at, reason)
+
+
+def pending_submissions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Submissions loaded but not yet decided (also those left by an interrupted cycle)."""
+    rows = con.execute(
+        "select submission_id from intake.submissions where status = ? order by received_at, enterprise_id, period, version",
+        [RECEIVED],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    errors: Mapping[str, int],
+    warnings: Mapping[str, int],
+    at: datetime,
+) -> dict[str, str]:
+    """Turn stage results into statuses, in version order, and supersede older current versions."""
+    decided: dict[str, str] = {}
+    order = con.execute(
+        "select submission_id, enterprise_id, period, version from intake.submissions "
+        "where submission_id in (select unnest(?)) order by enterprise_id, period, version",
+        [list(errors)],
+    ).fetchall()
+    for sid, ent, period, version in order:
+        n_err, n_warn = errors.get(sid, 0), warnings.get(sid, 0)
+        if n_err:
+            set_status(con, sid, REJECTED, at, f"{n_err} validity error(s): see the edit report")
+            decided[sid] = REJECTED
+            continue
+        status = ACCEPTED_WITH_WARNINGS if n_warn else ACCEPTED
+        set_status(
+            con, sid, status, at, f"{n_warn} warning(s) to acknowledge" if n_warn else "passed all checks"
+        )
+        decided[sid] = status
+        older = con.execute(
+            "select submission_id from intake.submissions where enterprise_id = ? and period = ? "
+            "and version < ? and status in (?, ?)",
+            [ent, period, version, *ACCEPTED_STATUSES],
+        ).fetchall()
+        for (old,) in older:
+            set_status(con, old, SUPERSEDED, at, f"superseded by {sid}")
+            decided[old] = SUPERSEDED
+    return decided

@@ -1,0 +1,151 @@
+"""manifest.json: its JSON Schema (derived from the contracts) and parsing into a Manifest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+
+from pipelines.contracts import FILING_TYPES
+
+SUPPORTED_SPEC_VERSIONS = ("1.0",)
+MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 1_000_000
+
+
+@cache
+def manifest_schema() -> dict:
+    money = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,2})?$"}
+    file_entry = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["filing_type", "path", "format", "sha256", "row_count"],
+        "properties": {
+            "filing_type": {"type": "string", "enum": list(FILING_TYPES)},
+            "path": {"type": "string", "minLength": 1, "maxLength": 255},
+            "format": {"enum": ["csv", "parquet", "jsonl"]},
+            "compression": {"enum": ["none", "gzip"]},
+            "encoding": {"enum": ["utf-8", "gbk", "gb18030"]},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "row_count": {"type": "integer", "minimum": 0},
+            "control_totals": {"type": "object", "additionalProperties": money},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "spec_version",
+            "submission_id",
+            "enterprise_id",
+            "period",
+            "version",
+            "supersedes",
+            "submitted_at",
+            "files",
+        ],
+        "properties": {
+            "spec_version": {"type": "string"},
+            "submission_id": {"type": "string", "pattern": r"^[A-Z0-9]+-[0-9]{4}-[0-9]{2}-v[0-9]+$"},
+            "enterprise_id": {"type": "string", "pattern": r"^(PAY|P2P|CF|WM)[0-9]{4}$"},
+            "period": {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
+            "version": {"type": "integer", "minimum": 1},
+            "supersedes": {"type": ["string", "null"]},
+            "submitted_at": {
+                "type": "string",
+                "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$",
+            },
+            "files": {"type": "array", "items": file_entry},
+        },
+    }
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    filing_type: str
+    path: str
+    format: str
+    compression: str
+    encoding: str
+    sha256: str
+    row_count: int
+    control_totals: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    spec_version: str
+    submission_id: str
+    enterprise_id: str
+    period: str
+    version: int
+    supersedes: str | None
+    submitted_at: datetime
+    files: tuple[FileEntry, ...]
+    raw: dict
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used; rule_id says which S rule it breaks."""
+
+    def __init__(self, rule_id: str, message: str):
+        super().__init__(message)
+        self.rule_id = rule_id
+
+
+def read_manifest_bytes(path: Path) -> bytes:
+    if path.is_symlink() or not path.is_file():
+        raise ManifestError("S001", "manifest.json is not a regular file")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise ManifestError("S001", f"manifest.json is larger than {MAX_MANIFEST_BYTES} bytes")
+    return path.read_bytes()
+
+
+def parse_manifest(data: bytes) -> Manifest:
+    """Parse and schema-check manifest bytes; raises ManifestError (S001, S002, S003)."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError("S001", f"manifest.json is not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ManifestError("S002", "manifest.json must hold a JSON object")
+    errors = sorted(jsonschema.Draft202012Validator(manifest_schema()).iter_errors(doc), key=lambda e: e.path)
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise ManifestError("S002", f"manifest.json at {where}: {errors[0].message}{more}")
+    if doc["spec_version"] not in SUPPORTED_SPEC_VERSIONS:
+        raise ManifestError(
+            "S003",
+            f"spec_version {doc['spec_version']!r} is not supported; use one of {SUPPORTED_SPEC_VERSIONS}",
+        )
+    files = tuple(
+        FileEntry(
+            filing_type=f["filing_type"],
+            path=f["path"],
+            format=f["format"],
+            compression=f.get("compression", "none"),
+            encoding=f.get("encoding", "utf-8"),
+            sha256=f["sha256"],
+            row_count=f["row_count"],
+            control_totals={k: Decimal(v) for k, v in (f.get("control_totals") or {}).items()},
+        )
+        for f in doc["files"]
+    )
+    return Manifest(
+        spec_version=doc["spec_version"],
+        submission_id=doc["submission_id"],
+        enterprise_id=doc["enterprise_id"],
+        period=doc["period"],
+        version=doc["version"],
+        supersedes=doc["supersedes"],
+        submitted_at=datetime.fromisoformat(doc["submitted_at"].replace("Z", "+00:00")),
+        files=files,
+        raw=doc,
+    )

@@ -1,0 +1,224 @@
+"""Reading delivered files into a staging table of text columns, with DuckDB's own readers.
+
+Every format (CSV, CSV.gz, JSON Lines, Parquet) is staged the same way: a temp table with `_row`
+(1-based data row) and one VARCHAR column per contract column, so the syntax checks and the typed
+load that follow are format-blind. GBK / GB18030 CSVs are transcoded to UTF-8 in a bounded-memory
+stream first (DuckDB reads only UTF-8 here). Problems raise FileProblem with the S rule they break.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contracts import Contract
+from pipelines.intake.manifest import FileEntry
+
+CHUNK = 1 << 20
+MAX_HEADER_BYTES = 1 << 20
+# A gzip file may expand at most this much: guards against compression bombs.
+MAX_GZIP_RATIO = 200
+MIN_GZIP_ALLOWANCE = 64 << 20
+
+
+class FileProblem(Exception):
+    def __init__(self, rule_id: str, message: str, row_number: int | None = None):
+        super().__init__(message)
+        self.rule_id = rule_id
+        self.row_number = row_number
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    table: str
+    rows: int
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _open_bytes(path: Path, compression: str):
+    return gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")
+
+
+def check_gzip(path: Path) -> None:
+    """Stream-decompress a gzip file once: it must be valid and not a compression bomb."""
+    limit = max(MIN_GZIP_ALLOWANCE, path.stat().st_size * MAX_GZIP_RATIO)
+    total = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    raise FileProblem(
+                        "S012",
+                        f"gzip expands beyond {limit // (1 << 20)} MiB ({MAX_GZIP_RATIO}x its size): "
+                        "refused as a possible compression bomb; send the file uncompressed or split it",
+                    )
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise FileProblem("S012", f"declared gzip but the file does not decompress: {exc}") from None
+
+
+def transcode_to_utf8(src: Path, dst: Path, encoding: str, compression: str) -> None:
+    """Stream src (declared encoding) into dst as UTF-8; invalid bytes are an S013 problem."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line = 1
+    with _open_bytes(src, compression) as fin, open(dst, "wb") as fout:
+        try:
+            while chunk := fin.read(CHUNK):
+                text = decoder.decode(chunk)
+                fout.write(text.encode("utf-8"))
+                line += text.count("\n")
+            fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise FileProblem(
+                "S013",
+                f"bytes invalid in the declared encoding {encoding} near line {line}: {exc.reason}",
+                line,
+            ) from None
+
+
+def _read_header(path: Path, compression: str, encoding: str) -> list[str]:
+    with _open_bytes(path, compression) as fh:
+        first = fh.readline(MAX_HEADER_BYTES)
+    if not first.strip():
+        raise FileProblem("S014", "the file is empty: a filing with no rows must still carry the header row")
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    try:
+        text = first.decode(codec)
+    except UnicodeDecodeError:
+        raise FileProblem(
+            "S013",
+            f"the header is not valid {encoding}; declare the file's real encoding (utf-8, gbk or gb18030)",
+            0,
+        ) from None
+    return next(csv.reader(io.StringIO(text)))
+
+
+def check_columns(found: list[str], contract: Contract) -> None:
+    expected = contract.column_names
+    dupes = sorted({c for c in found if found.count(c) > 1})
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    problems = []
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)}")
+    if extra:
+        problems.append(f"unknown column(s) {', '.join(repr(c) for c in extra[:10])}")
+    if dupes:
+        problems.append(f"repeated column(s) {', '.join(dupes)}")
+    if problems:
+        raise FileProblem(
+            "S014",
+            f"{'; '.join(problems)}: the {contract.filing_type} file must have exactly the contract's columns",
+        )
+
+
+_LINE = re.compile(r"[Ll]ine:? ?([0-9]+)")
+
+
+def _duckdb_problem(exc: duckdb.Error, entry: FileEntry) -> FileProblem:
+    msg = str(exc).split("\n")[0]
+    m = _LINE.search(str(exc))
+    row = int(m.group(1)) - 1 if m else None
+    if "unicode" in msg.lower() or "utf" in msg.lower():
+        return FileProblem(
+            "S013",
+            f"the file is not valid {entry.encoding}"
+            + (f" (line {m.group(1)})" if m else "")
+            + "; if it is GBK or GB18030, declare that encoding in the manifest",
+            row,
+        )
+    return FileProblem("S012", f"the file cannot be read as {entry.format}: {msg}", row)
+
+
+def _stage_csv(con, path: Path, entry: FileEntry, contract: Contract, table: str, tmp: Path) -> None:
+    header = _read_header(path, entry.compression, entry.encoding)
+    check_columns(header, contract)
+    source, compression = path, entry.compression
+    if entry.encoding != "utf-8":
+        source = tmp / f"{table}.utf8.csv"
+        transcode_to_utf8(path, source, entry.encoding, entry.compression)
+        compression = "none"
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in header) + "}"
+    con.execute(
+        f"""create or replace temp table {table} as
+            select row_number() over () as _row, {", ".join(contract.column_names)}
+            from read_csv(?, header = true, auto_detect = false, columns = {columns}, delim = ',',
+                          quote = '"', escape = '"', strict_mode = true, compression = ?,
+                          max_line_size = 134217728)""",
+        [str(source), "gzip" if compression == "gzip" else "none"],
+    )
+
+
+def _stage_jsonl(con, path: Path, entry: FileEntry, contract: Contract, table: str) -> None:
+    con.execute(
+        f"""create or replace temp table {table}_obj as
+            select row_number() over () as _row, json
+            from read_json_objects(?, format = 'newline_delimited', compression = ?)""",
+        [str(path), "gzip" if entry.compression == "gzip" else "none"],
+    )
+    bad = con.execute(f"select min(_row) from {table}_obj where json_type(json) <> 'OBJECT'").fetchone()[0]
+    if bad is not None:
+        raise FileProblem("S012", f"line {bad} is not a JSON object", bad)
+    keys = [r[0] for r in con.execute(f"select distinct unnest(json_keys(json)) from {table}_obj").fetchall()]
+    extra = sorted(set(keys) - set(contract.column_names))
+    if extra:
+        raise FileProblem(
+            "S014", f"unknown key(s) {', '.join(extra[:10])} in the {contract.filing_type} file"
+        )
+    cols = ", ".join(f"json ->> '{c}' as {c}" for c in contract.column_names)
+    con.execute(f"create or replace temp table {table} as select _row, {cols} from {table}_obj")
+    con.execute(f"drop table {table}_obj")
+
+
+def _parquet_text(name: str, dtype: str) -> str:
+    t = dtype.upper()
+    if t.startswith("TIMESTAMP"):
+        return f"strftime(cast({name} as timestamptz), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00'"
+    if t == "BOOLEAN":
+        return f"case when {name} then 'true' when not {name} then 'false' end"
+    return f"cast({name} as varchar)"
+
+
+def _stage_parquet(con, path: Path, contract: Contract, table: str) -> None:
+    schema = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+    types = {r[0]: r[1] for r in schema}
+    check_columns(list(types), contract)
+    cols = ", ".join(f"{_parquet_text(c, types[c])} as {c}" for c in contract.column_names)
+    con.execute(
+        f"create or replace temp table {table} as select row_number() over () as _row, {cols} from read_parquet(?)",
+        [str(path)],
+    )
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection, path: Path, entry: FileEntry, contract: Contract, table: str, tmp: Path
+) -> StagedFile:
+    """Stage one delivered file as text columns in temp table `table`."""
+    if entry.compression == "gzip":
+        check_gzip(path)
+    try:
+        if entry.format == "csv":
+            _stage_csv(con, path, entry, contract, table, tmp)
+        elif entry.format == "jsonl":
+            _stage_jsonl(con, path, entry, contract, table)
+        else:
+            _stage_parquet(con, path, contract, table)
+    except duckdb.Error as exc:
+        raise _duckdb_problem(exc, entry) from None
+    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    return StagedFile(table=table, rows=rows)

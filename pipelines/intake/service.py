@@ -1,0 +1,324 @@
+"""Taking packages in: verify (S rules), load raw.* in one transaction per submission, archive.
+
+Nothing from a MALFORMED package reaches raw.*; every package, whatever its outcome, is moved to
+archive/<enterprise_id>/<submission_id>/<n>/ with its bytes unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.calendar import due_at, ent_type_of, manifest_grace_seconds
+from pipelines.contracts import load_contracts
+from pipelines.home import Home
+from pipelines.intake import lifecycle
+from pipelines.intake.package import (
+    Package,
+    Problem,
+    actual_hashes,
+    check_files,
+    check_filing_types,
+    check_identity,
+    discover,
+    package_identity,
+    safe_path,
+)
+from pipelines.intake.readers import FileProblem, stage_file
+from pipelines.intake.values import check_values, insert_raw
+from pipelines.quality.catalog import load_catalog
+from pipelines.quality.findings import Finding, record_findings, record_rule_result
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    submission_id: str
+    status: str
+    reason: str
+    archive_path: Path
+    received_at: datetime
+
+
+def take_in(
+    con: duckdb.DuckDBPyConnection,
+    home: Home,
+    *,
+    clock: datetime,
+    backfill: bool = False,
+    progress: Progress | None = None,
+) -> list[IntakeOutcome]:
+    """Process every complete package in the landing area, oldest first."""
+    packages = discover(home.landing, clock, manifest_grace_seconds())
+    outcomes = []
+    for i, pkg in enumerate(packages):
+        if progress:
+            progress(f"intake {pkg.folder_id}", i, len(packages))
+        outcomes.append(take_in_package(con, home, pkg, clock=clock, backfill=backfill))
+    if progress:
+        progress("intake", len(packages), len(packages))
+    return outcomes
+
+
+def _summary(problems: list[Problem]) -> str:
+    first = problems[0]
+    where = f"{first.filing_type}: " if first.filing_type else ""
+    row = f" (row {first.row_number})" if first.row_number else ""
+    more = f"; and {len(problems) - 1} more problem(s) in the edit report" if len(problems) > 1 else ""
+    return f"{first.rule_id} {where}{first.message}{row}{more}"
+
+
+def _next_version(con: duckdb.DuckDBPyConnection, enterprise_id: str | None, period: str | None) -> int:
+    row = con.execute(
+        "select max(version) from intake.submissions where enterprise_id = ? and period = ?",
+        [enterprise_id, period],
+    ).fetchone()
+    return (row[0] or 0) + 1
+
+
+def _check_versions(con: duckdb.DuckDBPyConnection, pkg: Package) -> list[Problem]:
+    m = pkg.manifest
+    assert m is not None
+    prior = con.execute(
+        "select submission_id, version from intake.submissions where enterprise_id = ? and period = ? "
+        "and submission_id <> ? and version is not null order by version desc limit 1",
+        [m.enterprise_id, m.period, pkg.folder_id],
+    ).fetchone()
+    if prior is None:
+        if m.supersedes is not None:
+            return [
+                Problem(
+                    "S005",
+                    f"supersedes names {m.supersedes} but no earlier version of {m.enterprise_id} "
+                    f"{m.period} was received: set supersedes to null",
+                )
+            ]
+        return []
+    prior_id, prior_version = prior
+    problems = []
+    if m.version <= prior_version:
+        problems.append(
+            Problem(
+                "S005",
+                f"version {m.version} is not higher than v{prior_version} already received: "
+                f"resubmit as v{prior_version + 1}",
+            )
+        )
+    if m.supersedes != prior_id:
+        problems.append(
+            Problem(
+                "S005",
+                f"supersedes is {m.supersedes!r} but the highest version received is "
+                f"{prior_id}: set supersedes to {prior_id!r}",
+            )
+        )
+    return problems
+
+
+def _verify_files(
+    con: duckdb.DuckDBPyConnection, home: Home, pkg: Package, checked: list[Problem]
+) -> tuple[list[Problem], dict[str, str]]:
+    """Stage and syntax-check each file that is present and intact. Returns problems and staged tables."""
+    m = pkg.manifest
+    assert m is not None
+    contracts = load_contracts()
+    broken = {p.filing_type for p in checked if p.rule_id in ("S007", "S009", "S012", "S013")}
+    problems: list[Problem] = []
+    staged: dict[str, str] = {}
+    home.tmp.mkdir(parents=True, exist_ok=True)
+    for i, f in enumerate(m.files):
+        if f.filing_type in broken or f.filing_type not in contracts:
+            continue
+        path = safe_path(pkg.folder, f.path)
+        if path is None or not path.is_file():
+            continue
+        table = f"stg_{i}_{f.filing_type}"
+        try:
+            sf = stage_file(con, path, f, contracts[f.filing_type], table, home.tmp)
+        except FileProblem as exc:
+            problems.append(Problem(exc.rule_id, f"{f.path}: {exc}", f.filing_type, exc.row_number))
+            continue
+        staged[f.filing_type] = table
+        for vp in check_values(con, table, sf.rows, contracts[f.filing_type], f):
+            fields = [(vp.field, vp.value)] if vp.field else []
+            problems.append(
+                Problem(vp.rule_id, f"{f.path}: {vp.message}", f.filing_type, vp.row_number, fields)
+            )
+    return problems, staged
+
+
+def _drop(con: duckdb.DuckDBPyConnection, staged: dict[str, str]) -> None:
+    for table in staged.values():
+        con.execute(f"drop table if exists {table}")
+
+
+def take_in_package(
+    con: duckdb.DuckDBPyConnection, home: Home, pkg: Package, *, clock: datetime, backfill: bool
+) -> IntakeOutcome:
+    received_at = pkg.manifest_mtime if backfill else clock
+    decided_at = max(clock, received_at)
+    sid = pkg.folder_id
+    hashes = actual_hashes(pkg)
+    identity = package_identity(pkg, hashes)
+    m = pkg.manifest
+    existing = con.execute(
+        "select identity, enterprise_id, period from intake.submissions where submission_id = ?", [sid]
+    ).fetchone()
+    n = 1 + con.execute("select count(*) from intake.deliveries where submission_id = ?", [sid]).fetchone()[0]
+    archive_path = home.archive / pkg.enterprise_dir / sid / str(n)
+
+    if existing is not None:
+        return _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, archive_path)
+
+    problems: list[Problem] = []
+    staged: dict[str, str] = {}
+    if pkg.manifest_problem is not None:
+        problems.append(Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem)))
+    else:
+        assert m is not None
+        problems += check_identity(pkg)
+        problems += _check_versions(con, pkg)
+        problems += check_filing_types(m)
+        problems += check_files(pkg, hashes)
+        file_problems, staged = _verify_files(con, home, pkg, problems)
+        problems += file_problems
+
+    ent = m.enterprise_id if m else pkg.enterprise_dir
+    period = m.period if m else None
+    status = lifecycle.MALFORMED if problems else lifecycle.RECEIVED
+    try:
+        con.execute("begin transaction")
+        con.execute(
+            """insert into intake.submissions (submission_id, enterprise_id, ent_type, period, version, supersedes,
+                   spec_version, submitted_at, received_at, due_at, identity, status, status_reason, status_at,
+                   archive_path, manifest)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                sid,
+                ent,
+                ent_type_of(ent),
+                period,
+                m.version if m else None,
+                m.supersedes if m else None,
+                m.spec_version if m else None,
+                m.submitted_at if m else None,
+                received_at,
+                due_at(ent_type_of(ent), period) if m else None,
+                identity,
+                status,
+                _summary(problems) if problems else "verified; awaiting validity checks",
+                decided_at,
+                str(archive_path),
+                json.dumps(m.raw) if m else None,
+            ],
+        )
+        lifecycle.record_event(
+            con,
+            sid,
+            lifecycle.RECEIVED,
+            received_at,
+            "package complete",
+            {"delivery_n": n, "identity": identity},
+        )
+        if m:
+            con.executemany(
+                "insert or replace into intake.files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        sid,
+                        f.filing_type,
+                        f.path,
+                        f.format,
+                        f.compression,
+                        f.encoding,
+                        hashes.get(f.path),
+                        _size(pkg.folder, f.path),
+                        f.row_count,
+                        json.dumps({k: str(v) for k, v in f.control_totals.items()}),
+                    )
+                    for f in m.files
+                    if f.filing_type in load_contracts()
+                ],
+            )
+        _record_syntax_results(con, sid, n, problems, decided_at)
+        if problems:
+            lifecycle.record_event(con, sid, lifecycle.MALFORMED, decided_at, _summary(problems))
+        else:
+            contracts = load_contracts()
+            for ft, table in staged.items():
+                insert_raw(con, table, contracts[ft], sid)
+        con.execute(
+            "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
+            [sid, n, identity, received_at, status, str(archive_path)],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        _drop(con, staged)
+    _archive(pkg.folder, archive_path)
+    return IntakeOutcome(sid, status, _summary(problems) if problems else "loaded", archive_path, received_at)
+
+
+def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, archive_path) -> IntakeOutcome:
+    """The same submission_id again: a recorded no-op if the bytes are identical, else MALFORMED."""
+    old_identity, ent, period = existing
+    con.execute("begin transaction")
+    try:
+        if identity == old_identity:
+            outcome, reason = (
+                lifecycle.DUPLICATE,
+                f"identical re-drop of {sid} (delivery {n}): nothing changed",
+            )
+        else:
+            outcome = lifecycle.MALFORMED
+            reason = f"submission_id already used; resubmit as v{_next_version(con, ent, period)}"
+            record_findings(con, [Finding(sid, "S005", reason)], found_at=decided_at, attempt=n)
+        # The event belongs to this delivery; the submission's own status does not change.
+        lifecycle.record_event(con, sid, outcome, decided_at, reason, {"delivery_n": n, "identity": identity})
+        con.execute(
+            "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
+            [sid, n, identity, received_at, outcome, str(archive_path)],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    _archive(pkg.folder, archive_path)
+    return IntakeOutcome(sid, outcome, reason, archive_path, received_at)
+
+
+def _record_syntax_results(con, sid: str, attempt: int, problems: list[Problem], at: datetime) -> None:
+    findings = [
+        Finding(sid, p.rule_id, p.message, p.filing_type, p.row_number, None, tuple(p.fields))
+        for p in problems
+    ]
+    record_findings(con, findings, found_at=at, attempt=attempt)
+    for rule_id in (r for r, rule in load_catalog().items() if rule.stage == "S"):
+        count = sum(1 for p in problems if p.rule_id == rule_id)
+        record_rule_result(con, sid, rule_id, count, evaluated_at=at, attempt=attempt)
+
+
+def _size(folder: Path, rel: str) -> int | None:
+    path = safe_path(folder, rel)
+    return path.stat().st_size if path is not None and path.is_file() else None
+
+
+def _archive(folder: Path, target: Path) -> None:
+    """Move the package folder, bytes unchanged; if the target exists, keep both (never overwrite)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    while target.exists():
+        target = target.with_name(target.name + "+")
+    try:
+        os.rename(folder, target)
+    except OSError:
+        shutil.move(str(folder), str(target))

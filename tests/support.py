@@ -1,0 +1,38 @@
+"""Shared test helpers: the spec's example packages dropped into a landing area."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
+if not EXAMPLES.exists():  # CI clones the project beside shared/
+    EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "examples"
+
+
+def example_packages() -> list[Path]:
+    return sorted(p for p in EXAMPLES.glob("*/*") if (p / "manifest.json").exists())
+
+
+def drop_package(src: Path, landing: Path, *, mtime: datetime | None = None) -> Path:
+    """Copy a package folder into landing/<enterprise>/<submission>/, manifest last, stamped with mtime
+    (default: the manifest's submitted_at, as for a backfill of past deliveries)."""
+    manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
+    dest = landing / manifest["enterprise_id"] / src.name
+    dest.mkdir(parents=True)
+    for f in sorted(src.iterdir()):
+        if f.name != "manifest.json":
+            shutil.copyfile(f, dest / f.name)
+    shutil.copyfile(src / "manifest.json", dest / "manifest.json")
+    stamp = (mtime or datetime.fromisoformat(manifest["submitted_at"])).timestamp()
+    os.utime(dest / "manifest.json", (stamp, stamp))
+    for f in dest.iterdir():
+        os.chmod(f, 0o644)
+    return dest
+
+
+def drop_examples(landing: Path) -> list[Path]:
+    return [drop_package(p, landing) for p in example_packages()]
