@@ -36,3 +36,33 @@ def drop_package(src: Path, landing: Path, *, mtime: datetime | None = None) -> 
 
 def drop_examples(landing: Path) -> list[Path]:
     return [drop_package(p, landing) for p in example_packages()]
+
+
+def copy_example(name: str, dest_root: Path) -> Path:
+    """A writable copy of an example package (e.g. 'PAY0001-2026-10-v1') under dest_root."""
+    src = next(p for p in example_packages() if p.name == name)
+    dest = dest_root / name
+    shutil.copytree(src, dest)
+    for f in dest.iterdir():
+        os.chmod(f, 0o644)
+    return dest
+
+
+def refresh_manifest(folder: Path, **changes) -> dict:
+    """Recompute sha256 and row_count of every listed file (as a careful filer would), apply top-level changes."""
+    import hashlib
+
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for f in manifest["files"]:
+        p = folder / f["path"]
+        if p.is_file():
+            f["sha256"] = hashlib.sha256(p.read_bytes()).hexdigest()
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return manifest
+
+
+def file_entry(manifest_folder: Path, filing_type: str) -> dict:
+    manifest = json.loads((manifest_folder / "manifest.json").read_text(encoding="utf-8"))
+    return next(f for f in manifest["files"] if f["filing_type"] == filing_type)

@@ -134,7 +134,7 @@ def _duckdb_problem(exc: duckdb.Error, entry: FileEntry) -> FileProblem:
     msg = str(exc).split("\n")[0]
     m = _LINE.search(str(exc))
     row = int(m.group(1)) - 1 if m else None
-    if "unicode" in msg.lower() or "utf" in msg.lower():
+    if "invalid unicode" in str(exc).lower():
         return FileProblem(
             "S013",
             f"the file is not valid {entry.encoding}"
@@ -142,7 +142,12 @@ def _duckdb_problem(exc: duckdb.Error, entry: FileEntry) -> FileProblem:
             + "; if it is GBK or GB18030, declare that encoding in the manifest",
             row,
         )
-    return FileProblem("S012", f"the file cannot be read as {entry.format}: {msg}", row)
+    detail = next(
+        (line for line in str(exc).split("\n")[1:] if line and not line.startswith("Original Line")), ""
+    )
+    return FileProblem(
+        "S012", f"the file cannot be read as {entry.format}: {msg} {detail}".strip()[:400], row
+    )
 
 
 def _stage_csv(con, path: Path, entry: FileEntry, contract: Contract, table: str, tmp: Path) -> None:

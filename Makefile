@@ -1,0 +1,52 @@
+# SupTech Warehouse: `make demo` and `make test` bootstrap everything from a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_HOME ?= $(CURDIR)/var/demo
+DEMO_PRESET ?= small
+DEMO_SEED ?= 1
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+
+.PHONY: setup demo test lint format dbt-parse dev clean
+
+setup: $(VENV)/.installed
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+dbt-parse: setup
+	cd dbt_project && SUPTECH_WAREHOUSE=$${SUPTECH_WAREHOUSE:-/tmp/suptech-parse.duckdb} ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+demo: setup dbt-parse
+	rm -rf "$(DEMO_HOME)"
+	$(BIN)/suptech synth --home "$(DEMO_HOME)" --preset $(DEMO_PRESET) --seed $(DEMO_SEED)
+	$(BIN)/suptech run --home "$(DEMO_HOME)" --backfill
+	$(BIN)/suptech summary --home "$(DEMO_HOME)"
+
+test: setup dbt-parse
+	$(BIN)/ruff check pipelines tests bench
+	$(BIN)/pytest -q -n 2 --durations=15
+
+lint: setup
+	$(BIN)/ruff check pipelines tests bench
+	$(BIN)/ruff format --check pipelines tests bench
+
+format: setup
+	$(BIN)/ruff format pipelines tests bench
+	$(BIN)/ruff check --fix pipelines tests bench
+
+dev: setup dbt-parse
+	SUPTECH_HOME=$${SUPTECH_HOME:-$(CURDIR)/var} $(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var dbt_project/target dbt_project/logs

@@ -1,0 +1,230 @@
+"""The `suptech` command: synth, run, status, query.
+
+Every verb takes --home (default $SUPTECH_HOME, else ./var). Exit codes: 0 success, 1 the work failed
+(message on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipelines.home import Home
+
+err = Console(stderr=True)
+out = Console()
+
+home_option = click.option(
+    "--home",
+    "home_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="SupTech home folder (default: $SUPTECH_HOME or ./var).",
+)
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator:
+    """A rich progress bar driven by (step, done, total) callbacks; silent when not a terminal."""
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            key = step.split(" ")[0]
+            if key not in tasks:
+                tasks[key] = bar.add_task(step, total=max(total, 1))
+            bar.update(tasks[key], completed=done, total=max(total, 1), description=step[:40])
+
+        yield update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """SupTech Warehouse: take in enterprises' monthly filings, validate them and compute supervisory indicators."""
+
+
+@main.command()
+@home_option
+@click.option(
+    "--preset", type=click.Choice(["tiny", "small", "medium", "national"]), default="tiny", show_default=True
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--inject",
+    default="default",
+    show_default=True,
+    help="'default' (every implemented class), 'none' (a clean run) or a comma-separated list of classes.",
+)
+@click.option("--start-period", default="2026-07", show_default=True, help="First period (YYYY-MM).")
+@click.option("--months", type=int, default=None, help="Number of months (default: the preset's).")
+@click.option("--enterprises", type=int, default=None, help="Number of enterprises (default: the preset's).")
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Ground-truth file (default: <home>/truth/truth-<preset>-<seed>.jsonl).",
+)
+def synth(home_dir, preset, seed, inject, start_period, months, enterprises, truth) -> None:
+    """Generate a synthetic economy's filings into the landing area.
+
+    Example: suptech synth --preset tiny --seed 7
+    """
+    from pipelines.synth import generate
+
+    home = Home.resolve(home_dir).ensure()
+    truth_file = Path(truth) if truth else home.truth / f"truth-{preset}-{seed}.jsonl"
+    injected = (
+        inject if inject in ("default", "none") else [c.strip() for c in inject.split(",") if c.strip()]
+    )
+    with progress_bar(err.is_terminal) as update:
+        summary = generate(
+            home.landing,
+            truth_file,
+            preset=preset,
+            seed=seed,
+            inject=injected,
+            start_period=start_period,
+            months=months,
+            enterprises=enterprises,
+            progress=update,
+        )
+    out.print(f"wrote {summary.packages} packages to {home.landing}")
+    out.print(f"ground truth: {truth_file}")
+
+
+@main.command()
+@home_option
+@click.option("--as-of", "as_of", default=None, help="The warehouse clock (ISO timestamp); default: now.")
+@click.option(
+    "--backfill", is_flag=True, help="Take in an archive of past deliveries: received_at = manifest mtime."
+)
+@click.option("--no-marts", is_flag=True, help="Stop after intake and validation (no dbt build).")
+@click.option("--json", "as_json", is_flag=True, help="Print the cycle's result as JSON.")
+def run(home_dir, as_of, backfill, no_marts, as_json) -> None:
+    """Run one cycle: intake, validation, dbt models, publishing.
+
+    Example: suptech run --backfill --as-of 2026-11-21T00:00:00Z
+    """
+    from pipelines.cycle import run_cycle
+
+    home = Home.resolve(home_dir)
+    with progress_bar(err.is_terminal and not as_json) as update:
+        report = run_cycle(
+            home, as_of=parse_as_of(as_of), backfill=backfill, build_marts=not no_marts, progress=update
+        )
+    counts: dict[str, int] = {}
+    for status in report.statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "as_of": report.as_of.isoformat(),
+                    "statuses": report.statuses,
+                    "counts": counts,
+                    "snapshot": str(report.snapshot),
+                    "timings_s": report.timings,
+                }
+            )
+        )
+        return
+    out.print(
+        f"cycle as of {report.as_of.isoformat()}: {len(report.statuses)} submissions "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    )
+    out.print(
+        f"warehouse: {home.warehouse}\nsnapshot:  {report.snapshot}\nedit reports: {home.reports / 'edit'}"
+    )
+
+
+@main.command()
+@home_option
+@click.option("--json", "as_json", is_flag=True)
+def status(home_dir, as_json) -> None:
+    """Submissions by status (from the published snapshot).
+
+    Example: suptech status
+    """
+    from pipelines.warehouse.db import connect_reader
+
+    home = Home.resolve(home_dir)
+    con = connect_reader(home)
+    try:
+        rows = con.execute(
+            "select status, count(*), count(distinct enterprise_id) from intake.submissions group by 1 order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    if as_json:
+        out.print_json(json.dumps({r[0]: {"submissions": r[1], "enterprises": r[2]} for r in rows}))
+        return
+    table = Table("status", "submissions", "enterprises")
+    for r in rows:
+        table.add_row(str(r[0]), str(r[1]), str(r[2]))
+    out.print(table)
+
+
+@main.command()
+@home_option
+@click.argument("sql")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--limit", type=int, default=1000, show_default=True, help="Rows to print at most (table format)."
+)
+def query(home_dir, sql, fmt, limit) -> None:
+    """Run read-only SQL on the published snapshot.
+
+    Example: suptech query "select * from marts.fct_alerts limit 10" --format csv
+    """
+    import polars as pl
+
+    from pipelines.warehouse.db import connect_reader
+
+    home = Home.resolve(home_dir)
+    con = connect_reader(home)
+    try:
+        df = con.sql(sql).pl()
+    except Exception as exc:  # noqa: BLE001 - the user's SQL: show DuckDB's message
+        err.print(f"[red]query failed:[/red] {exc}")
+        sys.exit(1)
+    finally:
+        con.close()
+    if fmt == "csv":
+        sys.stdout.write(df.write_csv())
+    elif fmt == "json":
+        sys.stdout.write(df.write_json() + "\n")
+    else:
+        with pl.Config(tbl_rows=limit, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+            print(df.head(limit))
+
+
+if __name__ == "__main__":
+    main()

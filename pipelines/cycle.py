@@ -1,0 +1,106 @@
+"""One monthly cycle, the same code path for the CLI, the sensor and the schedule:
+
+intake (S rules, load) -> validity (V rules) -> decisions and supersession -> edit reports
+-> dbt build (staging, marts, indicators, alerts) -> publish the read-only snapshot.
+
+All writing steps run under the single-writer lock; dbt runs with the cycle's own connection closed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.home import Home
+from pipelines.intake import lifecycle
+from pipelines.intake.service import IntakeOutcome, take_in
+from pipelines.reports.edit_report import write_edit_reports
+from pipelines.warehouse.db import connect_writer, publish_snapshot, writer_lock
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class CycleReport:
+    as_of: datetime
+    intake: list[IntakeOutcome] = field(default_factory=list)
+    decided: dict[str, str] = field(default_factory=dict)
+    edit_reports: list[Path] = field(default_factory=list)
+    snapshot: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        """Final status of every submission this cycle touched."""
+        out = {o.submission_id: o.status for o in self.intake}
+        out.update(self.decided)
+        return out
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def validate_and_decide(con, home: Home, clock: datetime, progress: Progress | None = None) -> dict[str, str]:
+    """Run the validity stage on every loaded, undecided submission and decide their statuses."""
+    from pipelines.quality.validity import run_validity_stage
+
+    pending = lifecycle.pending_submissions(con)
+    if not pending:
+        return {}
+    if progress:
+        progress("validity", 0, len(pending))
+    errors = run_validity_stage(con, home.warehouse, pending, found_at=clock)
+    warnings = {
+        sid: n
+        for sid, n in con.execute(
+            "select submission_id, count(*) from quality.findings where severity = 'warning' and not shadow "
+            "and submission_id in (select unnest(?)) group by 1",
+            [pending],
+        ).fetchall()
+    }
+    decided = lifecycle.decide(con, {sid: errors.get(sid, 0) for sid in pending}, warnings, clock)
+    if progress:
+        progress("validity", len(pending), len(pending))
+    return decided
+
+
+def run_cycle(
+    home: Home,
+    *,
+    as_of: datetime | None = None,
+    backfill: bool = False,
+    build_marts: bool = True,
+    progress: Progress | None = None,
+) -> CycleReport:
+    """Take in what is in the landing area and bring the warehouse and its published snapshot up to date."""
+    home.ensure()
+    clock = (as_of or utcnow()).astimezone(UTC)
+    report = CycleReport(as_of=clock)
+    with writer_lock(home):
+        t0 = time.perf_counter()
+        with connect_writer(home) as con:
+            report.intake = take_in(con, home, clock=clock, backfill=backfill, progress=progress)
+            t1 = time.perf_counter()
+            report.decided = validate_and_decide(con, home, clock, progress)
+            t2 = time.perf_counter()
+            touched = sorted(report.statuses)
+            report.edit_reports = write_edit_reports(con, home.reports / "edit", touched)
+        report.timings.update(intake=t1 - t0, validity=t2 - t1)
+        if build_marts:
+            from pipelines.dbt_runner import build
+
+            if progress:
+                progress("dbt build", 0, 1)
+            t3 = time.perf_counter()
+            build(home.warehouse, clock, target_dir=home.dbt_target)
+            report.timings["dbt"] = time.perf_counter() - t3
+            if progress:
+                progress("dbt build", 1, 1)
+        t4 = time.perf_counter()
+        report.snapshot = publish_snapshot(home)
+        report.timings["publish"] = time.perf_counter() - t4
+    return report
