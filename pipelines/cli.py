@@ -226,5 +226,54 @@ def query(home_dir, sql, fmt, limit) -> None:
             print(df.head(limit))
 
 
+def _find_table(con, name: str) -> str | None:
+    row = con.execute(
+        "select table_schema from information_schema.tables where table_name = ? order by table_schema limit 1",
+        [name],
+    ).fetchone()
+    return f"{row[0]}.{name}" if row else None
+
+
+@main.command()
+@home_option
+def summary(home_dir) -> None:
+    """What the last cycle produced and where to find it.
+
+    Example: suptech summary
+    """
+    from pipelines.warehouse.db import connect_reader
+
+    home = Home.resolve(home_dir)
+    con = connect_reader(home)
+    try:
+        statuses = con.execute(
+            "select status, count(*) from intake.submissions group by 1 order by 2 desc"
+        ).fetchall()
+        alerts_table = _find_table(con, "fct_alerts")
+        alerts = (
+            con.execute(
+                f"select indicator_id, severity, count(*) from {alerts_table} group by 1, 2 order by 1, 2"
+            ).fetchall()
+            if alerts_table
+            else []
+        )
+    finally:
+        con.close()
+    table = Table("status", "submissions", title="Submissions by status")
+    for s, n in statuses:
+        table.add_row(s, str(n))
+    out.print(table)
+    table = Table("indicator", "severity", "alerts", title="Alerts by indicator")
+    for ind, sev, n in alerts:
+        table.add_row(ind, sev, str(n))
+    out.print(table)
+    out.print(f"warehouse (live, single writer): {home.warehouse}")
+    out.print(f"published snapshot (for queries): {home.published / 'suptech.duckdb'}")
+    out.print(f"edit reports per submission:      {home.reports / 'edit'}")
+    out.print(f"archive of delivered packages:    {home.archive}")
+    example = alerts_table or "intake.submissions"
+    out.print(f'try: suptech query --home {home.root} "select * from {example} limit 20"')
+
+
 if __name__ == "__main__":
     main()
