@@ -1,0 +1,1 @@
+"""Detection quality measured against ground truth (spec/irregularities.md)."""
