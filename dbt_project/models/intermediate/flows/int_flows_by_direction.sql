@@ -1,0 +1,94 @@
+-- Inflow and outflow (amount_cny and leg counts of `ok` customer legs crossing the enterprise's
+-- boundary) per enterprise x period, in total (dimension null; every enterprise-period, zeros included)
+-- and per value of each breakdown of indicators.md: the counterparty's cp_sector, cp_region, cp_country,
+-- is_cross_border and the external-side party's related-party flag ('none' where null). FLOW-001 and
+-- FLOW-002 read it.
+{%- set dimensions = ['cp_sector', 'cp_region', 'cp_country', 'is_cross_border', 'is_related_party'] %}
+{%- set flow_sums %}
+        coalesce(sum(case when external_legs.flow_direction = 'inflow' then external_legs.amount_cny end), 0) as inflow,
+        coalesce(sum(case when external_legs.flow_direction = 'outflow' then external_legs.amount_cny end), 0) as outflow,
+        count(case when external_legs.flow_direction = 'inflow' then 1 end) as inflow_legs,
+        count(case when external_legs.flow_direction = 'outflow' then 1 end) as outflow_legs
+{%- endset %}
+
+with
+
+enterprise_periods as (
+    select * from {{ ref('int_enterprise_periods') }}
+),
+
+legs as (
+    select * from {{ ref('int_customer_legs_classified') }}
+),
+
+external_legs as (
+    select
+        enterprise_id,
+        period,
+        flow_direction,
+        amount_cny,
+        cp_sector,
+        cp_region,
+        cp_country,
+        cast(is_cross_border as {{ dbt.type_string() }}) as is_cross_border,
+        cast(external_party_is_related as {{ dbt.type_string() }}) as is_related_party
+    from legs
+    where flow_direction in ('inflow', 'outflow')
+),
+
+totals as (
+    select
+        enterprise_periods.enterprise_id,
+        enterprise_periods.period,
+        cast(null as {{ dbt.type_string() }}) as dimension,
+        cast(null as {{ dbt.type_string() }}) as dimension_value,
+        {{ flow_sums }}
+    from enterprise_periods
+    left join external_legs
+        on enterprise_periods.enterprise_id = external_legs.enterprise_id
+        and enterprise_periods.period = external_legs.period
+    group by 1, 2, 3, 4
+),
+
+breakdowns as (
+    {%- for dimension in dimensions %}
+    select
+        enterprise_id,
+        period,
+        '{{ dimension }}' as dimension,
+        coalesce({{ dimension }}, 'none') as dimension_value,
+        {{ flow_sums }}
+    from external_legs
+    group by 1, 2, 3, 4
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+flows as (
+    select * from totals
+    union all
+    select * from breakdowns
+),
+
+final as (
+    select
+        flows.enterprise_id,
+        enterprise_periods.ent_type,
+        flows.period,
+        enterprise_periods.period_end,
+        flows.dimension,
+        flows.dimension_value,
+        flows.inflow,
+        flows.outflow,
+        flows.inflow_legs,
+        flows.outflow_legs
+    from flows
+    inner join enterprise_periods
+        on flows.enterprise_id = enterprise_periods.enterprise_id
+        and flows.period = enterprise_periods.period
+)
+
+select * from final
+

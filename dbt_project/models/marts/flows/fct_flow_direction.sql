@@ -1,0 +1,63 @@
+-- FLOW-001 Net flow by direction (all types, monthly): inflow, outflow and net (inflow - outflow) of
+-- amount_cny over `ok` customer legs, in total and broken down by the counterparty fields (cp_sector,
+-- cp_region, cp_country, is_cross_border) and the related-party flag of the external-side party
+-- (dimension_value 'none' where the field is null), from int_flows_by_direction. Breakdowns and gross
+-- flows are INFO; the total net flow is screened against the enterprise's own history (two-sided robust
+-- z): WARN when it fires, INSUFFICIENT_HISTORY with fewer than min_history previous periods.
+{%- set indicator_id = 'FLOW-001' %}
+
+with
+
+flows as (
+    select * from {{ ref('int_flows_by_direction') }}
+),
+
+flow_values as (
+    {%- for metric, expression in [('inflow', 'inflow'), ('outflow', 'outflow'), ('net', 'inflow - outflow')] %}
+    select
+        enterprise_id,
+        ent_type,
+        period,
+        '{{ indicator_id }}' as indicator_id,
+        '{{ metric }}' as metric,
+        dimension,
+        dimension_value,
+        cast({{ expression }} as {{ type_double() }}) as value
+    from flows
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+net_totals as (
+    select *
+    from flow_values
+    where metric = 'net'
+        and dimension is null
+),
+
+scored as (
+    select
+        flow_values.enterprise_id,
+        flow_values.period,
+        flow_values.indicator_id,
+        flow_values.metric,
+        cast(null as date) as as_of_date,
+        flow_values.dimension,
+        flow_values.dimension_value,
+        flow_values.value,
+        flow_values.value as numerator,
+        1 as denominator,
+        history_screen.screen_bound as threshold,
+        case
+            when history_screen.enterprise_id is null then 'INFO'
+            else {{ screen_status('history_screen', 'history') }}
+        end as status,
+        {{ screen_evidence('history_screen', 'history') }} as evidence
+    from flow_values
+    left join {{ robust_screen('net_totals', 'history', two_sided=true) }} as history_screen
+        on {{ screen_keys_match('flow_values', 'history_screen') }}
+)
+
+{{ indicator_rows('scored') }}
