@@ -44,7 +44,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def validate_and_decide(con, home: Home, clock: datetime, progress: Progress | None = None) -> dict[str, str]:
+def validate_and_decide(
+    con, home: Home, clock: datetime, progress: Progress | None = None, *, backfill: bool = False
+) -> dict[str, str]:
     """Run the validity stage on every loaded, undecided submission and decide their statuses."""
     from pipelines.quality.validity import run_validity_stage
 
@@ -62,7 +64,7 @@ def validate_and_decide(con, home: Home, clock: datetime, progress: Progress | N
             [pending],
         ).fetchall()
     }
-    decided = lifecycle.decide(con, {sid: errors.get(sid, 0) for sid in pending}, warnings, clock)
+    decided = lifecycle.decide(con, {sid: errors.get(sid, 0) for sid in pending}, warnings, clock, backfill=backfill)
     if progress:
         progress("validity", len(pending), len(pending))
     return decided
@@ -85,7 +87,7 @@ def run_cycle(
         with connect_writer(home) as con:
             report.intake = take_in(con, home, clock=clock, backfill=backfill, progress=progress)
             t1 = time.perf_counter()
-            report.decided = validate_and_decide(con, home, clock, progress)
+            report.decided = validate_and_decide(con, home, clock, progress, backfill=backfill)
             t2 = time.perf_counter()
             touched = sorted(report.statuses)
             report.edit_reports = write_edit_reports(con, home.reports / "edit", touched)
@@ -96,7 +98,7 @@ def run_cycle(
             if progress:
                 progress("dbt build", 0, 1)
             t3 = time.perf_counter()
-            build(home.warehouse, clock, target_dir=home.dbt_target)
+            build(home.warehouse, clock, target_dir=home.dbt_target, exclude_unit_tests=True)
             report.timings["dbt"] = time.perf_counter() - t3
             if progress:
                 progress("dbt build", 1, 1)

@@ -199,3 +199,20 @@ def build(
     if not result.success:
         raise DbtBuildError(result)
     return result
+
+
+DBT_PROJECT_DIR = PROJECT_DIR
+
+
+def ensure_manifest() -> Path:
+    """dbt_project/target/manifest.json, parsed now if absent (Dagster loads the dbt assets from it)."""
+    manifest = PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.exists():
+        from dbt.cli.main import dbtRunner
+
+        args = ["parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        with _DBT_LOCK:
+            outcome = dbtRunner().invoke(args)
+        if not outcome.success or not manifest.exists():
+            raise RuntimeError(f"dbt parse failed: {outcome.exception}; run `make dbt-parse` to see why")
+    return manifest

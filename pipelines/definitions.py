@@ -76,7 +76,7 @@ def filings_intake(context: dg.AssetExecutionContext, suptech: SupTechHome):
             backfill=backfill,
             progress=lambda step, i, n: context.log.info(f"{step} ({i}/{n})"),
         )
-        decided = validate_and_decide(con, home, clock)
+        decided = validate_and_decide(con, home, clock, backfill=backfill)
         statuses = {o.submission_id: o.status for o in outcomes} | decided
         write_edit_reports(con, home.reports / "edit", sorted(statuses))
         by_status = dict(con.execute("select status, count(*) from intake.submissions group by 1").fetchall())

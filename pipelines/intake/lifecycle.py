@@ -61,18 +61,25 @@ def decide(
     errors: Mapping[str, int],
     warnings: Mapping[str, int],
     at: datetime,
+    *,
+    backfill: bool = False,
 ) -> dict[str, str]:
-    """Turn stage results into statuses, in version order, and supersede older current versions."""
+    """Turn stage results into statuses, in version order, and supersede older current versions.
+
+    Decisions are stamped `at`, or on a backfill with each submission's own received_at (the replay
+    decides as if at receipt, so "accepted by close" means what it meant at the time).
+    """
     decided: dict[str, str] = {}
     order = con.execute(
-        "select submission_id, enterprise_id, period, version from intake.submissions "
+        "select submission_id, enterprise_id, period, version, received_at from intake.submissions "
         "where submission_id in (select unnest(?)) order by enterprise_id, period, version",
         [list(errors)],
     ).fetchall()
-    for sid, ent, period, version in order:
+    for sid, ent, period, version, received_at in order:
+        when = received_at if backfill else at
         n_err, n_warn = errors.get(sid, 0), warnings.get(sid, 0)
         if n_err:
-            set_status(con, sid, REJECTED, at, f"{n_err} validity error(s): see the edit report")
+            set_status(con, sid, REJECTED, when, f"{n_err} validity error(s): see the edit report")
             decided[sid] = REJECTED
             continue
         status = ACCEPTED_WITH_WARNINGS if n_warn else ACCEPTED
@@ -86,6 +93,6 @@ def decide(
             [ent, period, version, *ACCEPTED_STATUSES],
         ).fetchall()
         for (old,) in older:
-            set_status(con, old, SUPERSEDED, at, f"superseded by {sid}")
+            set_status(con, old, SUPERSEDED, when, f"superseded by {sid}")
             decided[old] = SUPERSEDED
     return decided

@@ -164,7 +164,7 @@ def take_in_package(
     con: duckdb.DuckDBPyConnection, home: Home, pkg: Package, *, clock: datetime, backfill: bool
 ) -> IntakeOutcome:
     received_at = pkg.manifest_mtime if backfill else clock
-    decided_at = max(clock, received_at)
+    decided_at = received_at if backfill else max(clock, received_at)
     sid = pkg.folder_id
     hashes = actual_hashes(pkg)
     identity = package_identity(pkg, hashes)
