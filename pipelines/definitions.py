@@ -6,8 +6,6 @@ Every writing step holds the single-writer lock; runs use the in-process executo
 `warehouse_writer` pool, so two runs never interleave on the warehouse.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import sys
@@ -15,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+from dagster import AssetExecutionContext, ScheduleEvaluationContext, SensorEvaluationContext
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.calendar import close_at, manifest_grace_seconds
@@ -40,7 +39,7 @@ class SupTechHome(dg.ConfigurableResource):
         return Home.resolve(self.home).ensure()
 
 
-def _as_of(context: dg.AssetExecutionContext) -> datetime:
+def _as_of(context: AssetExecutionContext) -> datetime:
     tag = context.run.tags.get(AS_OF_TAG)
     if tag:
         return datetime.fromisoformat(tag).astimezone(UTC)
@@ -59,7 +58,7 @@ def _source_keys() -> list[dg.AssetKey]:
     pool=POOL,
     can_subset=False,
 )
-def filings_intake(context: dg.AssetExecutionContext, suptech: SupTechHome):
+def filings_intake(context: AssetExecutionContext, suptech: SupTechHome):
     """Take in every complete package in the landing area: S rules, typed load, V rules, statuses, edit reports."""
     from pipelines.cycle import validate_and_decide
     from pipelines.intake.service import take_in
@@ -103,7 +102,7 @@ def filings_intake(context: dg.AssetExecutionContext, suptech: SupTechHome):
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, pool=POOL)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, suptech: SupTechHome):
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, suptech: SupTechHome):
     """All dbt models, seeds and tests (tests become asset checks)."""
     home = suptech.resolve()
     os.environ["SUPTECH_WAREHOUSE"] = str(home.warehouse)
@@ -113,7 +112,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, suptech: 
 
 
 @dg.asset(deps=[dbt_models], group_name="publish", pool=POOL, kinds={"duckdb"})
-def published_snapshot(context: dg.AssetExecutionContext, suptech: SupTechHome) -> dg.MaterializeResult:
+def published_snapshot(context: AssetExecutionContext, suptech: SupTechHome) -> dg.MaterializeResult:
     """The read-only copy analysts query, swapped in atomically."""
     home = suptech.resolve()
     with writer_lock(home):
@@ -130,7 +129,7 @@ cycle_job = dg.define_asset_job(
 
 
 @dg.sensor(job=cycle_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def landing_sensor(context: dg.SensorEvaluationContext, suptech: SupTechHome):
+def landing_sensor(context: SensorEvaluationContext, suptech: SupTechHome):
     """Starts a cycle when complete packages wait in the landing area."""
     home = suptech.resolve()
     now = datetime.now(UTC)
@@ -143,7 +142,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, suptech: SupTechHome):
 
 
 @dg.schedule(job=cycle_job, cron_schedule="0 2 1 * *", execution_timezone="Asia/Shanghai")
-def monthly_close(context: dg.ScheduleEvaluationContext):
+def monthly_close(context: ScheduleEvaluationContext):
     """Monthly run after period close: recomputes the marts with the close of the month two back final."""
     when = context.scheduled_execution_time.astimezone(UTC)
     return dg.RunRequest(run_key=when.isoformat(), tags={AS_OF_TAG: when.isoformat()})
