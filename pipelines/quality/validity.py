@@ -1,0 +1,444 @@
+"""The validity stage (V rules): Great Expectations suites generated from the contracts + SQL rules.
+
+    run_validity_stage(con, db_path, submission_ids, found_at=..., attempt_of=...) -> {submission_id: errors}
+
+How it runs, per call (a cycle may hand over hundreds of just-loaded submissions at once):
+
+* **GX, once per filing type.** The batch is ``raw.<filing_type>`` filtered to the given submissions
+  (a GX query asset); the generated suite ``validity.<filing_type>`` runs on it inside DuckDB. GX decides
+  which expectations fail; for those only, the failing rows are fetched in DuckDB (the expectation's own
+  ``unexpected_rows_query``, or the column-map condition GX evaluated, see :func:`failing_rows_sql`),
+  capped per submission with the true count kept.
+* **SQL rules** (:mod:`pipelines.quality.sql_rules`): one query each over all given submissions.
+* Findings and one ``quality.rule_results`` row per submission x applicable rule are written with
+  :mod:`pipelines.quality.findings`, in one transaction when the caller has none open.
+
+GX runs on cursors of the caller's connection (:mod:`pipelines.quality.gx_duckdb`), so it sees what
+``con`` has committed: **commit the loaded rows before calling** (the SQL rules would see an open
+transaction's rows, GX would not).
+
+A rule applies to a submission when its enterprise type owes the files the rule reads
+(``dbt_project/seeds/filing_requirements.csv``); rules that do not apply get no rule_results row.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from string import Formatter
+
+import duckdb
+
+from pipelines.contracts import load_contracts
+from pipelines.quality import gx_duckdb
+from pipelines.quality.catalog import rule as catalog_rule
+from pipelines.quality.findings import FINDING_CAP, Finding, record_findings, record_rule_result
+from pipelines.quality.sql_rules import SQL_RULES, SUBS, SqlRule, rk
+from pipelines.quality.suites import (
+    ENTERPRISE_OF_SID,
+    PERIOD_START,
+    _select,
+    build_suites,
+)
+
+log = logging.getLogger(__name__)
+
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+# BASIC: success + unexpected counts, no per-expectation row fetches (failing rows are fetched below).
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+
+
+class ValidityStageError(RuntimeError):
+    """A check could not be evaluated (a broken query, an unreadable table): not a filing error."""
+
+
+@dataclass
+class CheckOutcome:
+    """The result of one check (one expectation or one SQL rule) over all submissions of the call."""
+
+    rule_id: str
+    source: str  # "gx:<filing_type>" or "sql"
+    counts: dict[str, int] = field(default_factory=dict)  # true count per submission
+    findings: list[Finding] = field(default_factory=list)  # capped per submission
+    gx_count: int | None = None  # GX's own unexpected count, for the consistency check
+
+
+@dataclass
+class ValidityOutcome:
+    submission_ids: list[str]
+    checks: list[CheckOutcome]
+    applicable: dict[str, list[str]]  # submission -> rule ids that apply
+    timings: dict[str, float]
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = defaultdict(int)
+        for c in self.checks:
+            for sid, n in c.counts.items():
+                out[(sid, c.rule_id)] += n
+        return out
+
+    def findings(self) -> list[Finding]:
+        return [f for c in self.checks for f in c.findings]
+
+
+# ----------------------------------------------------------------------------------------------------
+# configuration: which filing types each enterprise type owes
+
+
+@cache
+def owed_filing_types() -> dict[str, frozenset[str]]:
+    path = SEEDS_DIR / "filing_requirements.csv"
+    owed: dict[str, set[str]] = defaultdict(set)
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            owed[row["ent_type"].strip()].add(row["filing_type"].strip())
+    return {k: frozenset(v) for k, v in owed.items()}
+
+
+def ent_type_of(submission_id: str) -> str:
+    enterprise_id = submission_id.rsplit("-", 3)[0]
+    return enterprise_id[:-4]
+
+
+@cache
+def gx_rule_filing_types() -> dict[str, frozenset[str]]:
+    """rule id -> filing types whose generated suite has an expectation of that rule."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for ft, suite in build_suites().items():
+        for e in suite.expectations:
+            out[e.meta["rule_id"]].add(ft)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def applicable_rules(submission_id: str) -> list[str]:
+    ent = ent_type_of(submission_id)
+    owed = owed_filing_types().get(ent, frozenset())
+    rules = [r for r, fts in gx_rule_filing_types().items() if fts & owed]
+    rules += [r.rule_id for r in SQL_RULES if ent in r.ent_types and set(r.reads) <= owed]
+    return sorted(rules)
+
+
+# ----------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in_list(submission_ids: Sequence[str]) -> str:
+    return ", ".join(_lit(s) for s in submission_ids)
+
+
+def batch_sql(filing_type: str, submission_ids: Sequence[str]) -> str:
+    """The GX batch: the raw rows of one filing type for the given submissions."""
+    return f"select * from raw.{filing_type} where submission_id in ({_in_list(submission_ids)})"
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def fill_message(template: str, values: Mapping[str, object]) -> str:
+    try:
+        return Formatter().vformat(template, (), _Blank({k: _show(v) for k, v in values.items()}))
+    except (ValueError, IndexError):
+        return template
+
+
+def _create_subs(con: duckdb.DuckDBPyConnection, submission_ids: Sequence[str]) -> None:
+    sid_re = ENTERPRISE_OF_SID.replace("{{", "{").replace("}}", "}")
+    start = PERIOD_START.replace("{{", "{").replace("}}", "}")
+    values = ", ".join(f"({_lit(s)})" for s in submission_ids)
+    con.execute(
+        f"""create or replace temp table {SUBS} as
+        select submission_id, enterprise_id, left(enterprise_id, length(enterprise_id) - 4) as ent_type,
+               period_start, last_day(period_start) as period_end
+        from (select submission_id, {sid_re} as enterprise_id, {start} as period_start
+              from (values {values}) v(submission_id))"""
+    )
+
+
+def _capped(inner: str, order: str) -> str:
+    return f"""select *, count(*) over (partition by submission_id) as __n
+    from ({inner}) as __f
+    qualify row_number() over (partition by submission_id order by {order}) <= {FINDING_CAP}"""
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    rel = con.sql(sql)
+    cols = rel.columns
+    return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+# ----------------------------------------------------------------------------------------------------
+# GX
+
+
+def failing_rows_sql(filing_type: str, config) -> str:
+    """SQL (with GX's ``{batch}`` placeholder) selecting the rows an expectation found unexpected.
+
+    For ``unexpected_rows_expectation`` this is the expectation's own query. For the column-map
+    expectations the generator emits, it is the condition GX evaluates, written out for DuckDB: GX's own
+    ``unexpected_index_query`` is not executable on a query asset (no parentheses, unbound parameters).
+    The stage checks that the counts agree with GX's.
+    """
+    contract = load_contracts()[filing_type]
+    kw = config.kwargs
+    meta = config.meta
+    kind = config.type
+    if kind == "unexpected_rows_expectation":
+        return kw["unexpected_rows_query"]
+    cols = _select(contract, list(meta["fields"]))
+    c = kw["column"]
+    if kind == "expect_column_values_to_not_be_null":
+        where = f"{c} is null"
+    elif kind == "expect_column_values_to_be_in_set":
+        lits = ", ".join(_lit(v).replace("{", "{{").replace("}", "}}") for v in kw["value_set"])
+        where = f"{c} is not null and {c} not in ({lits})"
+    elif kind in ("expect_column_values_to_be_between", "expect_column_value_lengths_to_be_between"):
+        expr = c if kind == "expect_column_values_to_be_between" else f"length({c})"
+        bad = []
+        if kw.get("min_value") is not None:
+            bad.append(f"{expr} {'<=' if kw.get('strict_min') else '<'} {kw['min_value']}")
+        if kw.get("max_value") is not None:
+            bad.append(f"{expr} {'>=' if kw.get('strict_max') else '>'} {kw['max_value']}")
+        where = f"{c} is not null and ({' or '.join(bad)})"
+    else:
+        raise ValidityStageError(f"no failing-rows query for expectation type {kind}")
+    return f"select {cols} from {{batch}} where {where}"
+
+
+def _raised(exception_info) -> str | None:
+    """The first exception message in a GX result's exception_info (flat or keyed by metric)."""
+    if not exception_info:
+        return None
+    if isinstance(exception_info, Mapping):
+        if exception_info.get("raised_exception"):
+            return str(exception_info.get("exception_message"))
+        for v in exception_info.values():
+            if isinstance(v, Mapping) and v.get("raised_exception"):
+                return str(v.get("exception_message"))
+    return None
+
+
+def _gx_count(result) -> int | None:
+    res = result.result or {}
+    for key in ("unexpected_count", "observed_value"):
+        if isinstance(res.get(key), int):
+            return res[key]
+    return None
+
+
+def _gx_failing(
+    con: duckdb.DuckDBPyConnection,
+    db_path: Path | None,
+    submission_ids: Sequence[str],
+    timings: dict[str, float],
+) -> list[tuple[str, object, int | None]]:
+    """Run every filing type's suite once over the given submissions; return the failing expectations."""
+    suites = build_suites()
+    in_list = _in_list(submission_ids)
+    failing: list[tuple[str, object, int | None]] = []
+    context = gx_duckdb.ephemeral_context()
+    with gx_duckdb.duckdb_datasource(context, con, db_path) as datasource:
+        for ft, suite in suites.items():
+            t0 = time.perf_counter()
+            n = con.sql(f"select count(*) from raw.{ft} where submission_id in ({in_list})").fetchall()[0][0]
+            if n == 0:
+                continue
+            asset = datasource.add_query_asset(name=ft, query=batch_sql(ft, submission_ids))
+            batch = asset.add_batch_definition_whole_table(name="submissions").get_batch()
+            result = batch.validate(suite, result_format=RESULT_FORMAT)
+            for r in result.results:
+                err = _raised(r.exception_info)
+                if err is not None:
+                    raise ValidityStageError(
+                        f"GX could not evaluate {r.expectation_config.type} "
+                        f"({r.expectation_config.meta.get('rule_id')}) on {ft}: {err}"
+                    )
+                if not r.success:
+                    failing.append((ft, r.expectation_config, _gx_count(r)))
+            timings[f"gx:{ft}"] = time.perf_counter() - t0
+    return failing
+
+
+def _finding_fields(row: Mapping, meta: Mapping, fields: list[str]) -> list[tuple[str, object]]:
+    if meta.get("fields_column"):
+        return [(f["field"], f["value"]) for f in row.get(meta["fields_column"]) or []]
+    return [(f, row.get(f)) for f in fields]
+
+
+def _gx_outcome(
+    con: duckdb.DuckDBPyConnection, ft: str, config, gx_count: int | None, submission_ids: Sequence[str]
+) -> CheckOutcome:
+    meta = config.meta
+    fields = list(meta["fields"])
+    batch = f"({batch_sql(ft, submission_ids)}) as batch"
+    inner = failing_rows_sql(ft, config).format(batch=batch)
+    sql = _capped(f"select *, {rk(ft)} as __record_key from ({inner}) as __i", "_row")
+    outcome = CheckOutcome(rule_id=meta["rule_id"], source=f"gx:{ft}", gx_count=gx_count)
+    for row in _fetch(con, sql):
+        sid = row["submission_id"]
+        outcome.counts[sid] = row["__n"]
+        outcome.findings.append(
+            Finding(
+                submission_id=sid,
+                rule_id=outcome.rule_id,
+                message=fill_message(meta["message"], row),
+                filing_type=ft,
+                row_number=row["_row"],
+                record_key=row["__record_key"],
+                fields=_finding_fields(row, meta, fields),
+            )
+        )
+    total = sum(outcome.counts.values())
+    if gx_count is not None and total != gx_count:
+        log.warning(
+            "%s on %s: GX counted %s unexpected rows, the findings query %s",
+            outcome.rule_id,
+            ft,
+            gx_count,
+            total,
+        )
+    return outcome
+
+
+# ----------------------------------------------------------------------------------------------------
+# SQL rules
+
+
+def _sql_outcome(con: duckdb.DuckDBPyConnection, r: SqlRule, applicable: set[str]) -> CheckOutcome:
+    outcome = CheckOutcome(rule_id=r.rule_id, source="sql")
+    try:
+        rows = _fetch(con, _capped(r.sql, "_row nulls last, record_key"))
+    except duckdb.Error as exc:
+        raise ValidityStageError(f"SQL rule {r.rule_id} failed: {exc}") from exc
+    for row in rows:
+        sid = row["submission_id"]
+        if sid not in applicable:
+            continue
+        outcome.counts[sid] = row["__n"]
+        outcome.findings.append(
+            Finding(
+                submission_id=sid,
+                rule_id=r.rule_id,
+                message=row["message"],
+                filing_type=row["filing_type"],
+                row_number=row["_row"],
+                record_key=row["record_key"],
+                fields=[(f["field"], f["value"]) for f in row["fields"] or []],
+            )
+        )
+    return outcome
+
+
+# ----------------------------------------------------------------------------------------------------
+# the stage
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection, db_path: Path | str | None, submission_ids: Sequence[str]
+) -> ValidityOutcome:
+    """Evaluate every V rule on the given submissions; write nothing but a temp table on ``con``."""
+    sids = list(dict.fromkeys(submission_ids))
+    timings: dict[str, float] = {}
+    applicable = {sid: applicable_rules(sid) for sid in sids}
+    checks: list[CheckOutcome] = []
+    if not sids:
+        return ValidityOutcome(sids, checks, applicable, timings)
+    t0 = time.perf_counter()
+    failing = _gx_failing(con, Path(db_path) if db_path else None, sids, timings)
+    timings["gx"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    checks += [_gx_outcome(con, ft, cfg, n, sids) for ft, cfg, n in failing]
+    timings["gx_findings"] = time.perf_counter() - t1
+    _create_subs(con, sids)
+    try:
+        for r in SQL_RULES:
+            t = time.perf_counter()
+            ok = {sid for sid in sids if r.rule_id in applicable[sid]}
+            if ok:
+                checks.append(_sql_outcome(con, r, ok))
+            timings[f"sql:{r.rule_id}"] = time.perf_counter() - t
+    finally:
+        con.execute(f"drop table if exists {SUBS}")
+    timings["sql"] = sum(v for k, v in timings.items() if k.startswith("sql:"))
+    return ValidityOutcome(sids, checks, applicable, timings)
+
+
+def run_validity_stage(
+    con: duckdb.DuckDBPyConnection,
+    db_path: Path,
+    submission_ids: Sequence[str],
+    *,
+    found_at: datetime,
+    attempt_of: Mapping[str, int] | None = None,
+) -> dict[str, int]:
+    """Validate the raw rows of the given (loaded and committed) submissions; record findings and rule
+    results; return the number of error findings (true counts, live rules) per submission: 0 = passed."""
+    outcome = validate(con, db_path, submission_ids)
+    counts = outcome.counts()
+    attempt_of = attempt_of or {}
+    by_sid: dict[str, list[Finding]] = defaultdict(list)
+    for f in outcome.findings():
+        by_sid[f.submission_id].append(f)
+    errors: dict[str, int] = {}
+    t0 = time.perf_counter()
+    own_tx = _begin(con)
+    try:
+        for sid in outcome.submission_ids:
+            attempt = attempt_of.get(sid, 1)
+            record_findings(con, by_sid.get(sid, []), found_at=found_at, attempt=attempt)
+            errors[sid] = 0
+            for rule_id in outcome.applicable[sid]:
+                n = counts.get((sid, rule_id), 0)
+                record_rule_result(con, sid, rule_id, n, evaluated_at=found_at, attempt=attempt)
+                r = catalog_rule(rule_id)
+                if r.severity == "error" and not r.shadow:
+                    errors[sid] += n
+        if own_tx:
+            con.commit()
+    except BaseException:
+        if own_tx:
+            con.rollback()
+        raise
+    outcome.timings["write"] = time.perf_counter() - t0
+    log.info(
+        "validity stage on %d submissions: %s",
+        len(outcome.submission_ids),
+        {k: round(v, 3) for k, v in outcome.timings.items() if ":" not in k},
+    )
+    return errors
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when ``con`` is inside an explicit transaction (each autocommit statement gets a new txid).
+
+    DuckDB's Python API has no flag for it, and a failed ``begin`` aborts the caller's transaction."""
+    txid = "select txid_current()"
+    return con.sql(txid).fetchall()[0][0] == con.sql(txid).fetchall()[0][0]
+
+
+def _begin(con: duckdb.DuckDBPyConnection) -> bool:
+    """Open a transaction unless the caller has one open; True when we opened it."""
+    if _in_transaction(con):
+        return False
+    con.begin()
+    return True
