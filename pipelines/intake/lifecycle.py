@@ -84,7 +84,7 @@ def decide(
             continue
         status = ACCEPTED_WITH_WARNINGS if n_warn else ACCEPTED
         set_status(
-            con, sid, status, at, f"{n_warn} warning(s) to acknowledge" if n_warn else "passed all checks"
+            con, sid, status, when, f"{n_warn} warning(s) to acknowledge" if n_warn else "passed all checks"
         )
         decided[sid] = status
         older = con.execute(

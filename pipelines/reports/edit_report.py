@@ -26,16 +26,16 @@ def neutralise(value: object) -> str:
 
 
 def _findings(con: duckdb.DuckDBPyConnection, sid: str) -> list[dict]:
-    rel = con.sql(
+    cur = con.execute(
         """select stage, rule_id, severity, filing_type, row_number, record_key, fields, message, attempt
            from quality.findings
            where submission_id = $sid and not shadow
              and attempt = (select max(attempt) from quality.findings where submission_id = $sid)
            order by case stage when 'S' then 1 when 'V' then 2 when 'Q' then 3 else 4 end, rule_id, row_number""",
-        params={"sid": sid},
+        {"sid": sid},
     )
-    cols = rel.columns
-    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
 def write_edit_report(con: duckdb.DuckDBPyConnection, out_dir: Path, sid: str) -> Path:
