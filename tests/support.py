@@ -8,9 +8,8 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+# shared/ sits beside the project root (here and in CI's fresh clone)
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
-if not EXAMPLES.exists():  # CI clones the project beside shared/
-    EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "examples"
 
 
 def example_packages() -> list[Path]:

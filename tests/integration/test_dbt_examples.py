@@ -7,19 +7,19 @@ data tests and unit tests) at a clock after October's close.
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.contracts import contract
+from pipelines.cycle import validate_and_decide
 from pipelines.dbt_runner import build
-from pipelines.warehouse.schema import create_schema
+from pipelines.home import Home
+from pipelines.intake.service import take_in
+from pipelines.warehouse.db import connect_writer
+from tests.support import EXAMPLES, drop_examples
 
-EXAMPLES = Path(os.environ.get("SUPTECH_EXAMPLES", "/work/shared/spec/examples"))
 PACKAGES = [EXAMPLES / "PAY0001" / "PAY0001-2026-10-v1", EXAMPLES / "P2P0001" / "P2P0001-2026-10-v1"]
 
 # After October's close (due 2026-11-10 23:59:59 +08:00, close 20 days later); November has ended too,
@@ -61,45 +61,27 @@ def register_submission(
     )
 
 
-def load_example_package(con: duckdb.DuckDBPyConnection, package: Path) -> None:
-    """Test-only stand-in for the intake: every file of the package into raw.<filing_type> with the
-    contract's types (submission_id and 1-based _row tagged), and the submission as ACCEPTED, received
-    at the manifest's submitted_at (the README: they were delivered then)."""
-    manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
-    sid = manifest["submission_id"]
-    for entry in manifest["files"]:
-        ft, path = entry["filing_type"], package / entry["path"]
-        types = contract(ft).duckdb_columns()
-        header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
-        columns = "{" + ", ".join(f"'{c}': '{types[c]}'" for c in header) + "}"
-        cols = ", ".join(header)
-        con.execute(
-            f"""insert into raw.{ft} (submission_id, _row, {cols})
-                select ?, row_number() over (), {cols}
-                from read_csv(?, header = true, auto_detect = false, columns = {columns})""",
-            [sid, str(path)],
-        )
-    register_submission(con, sid, manifest["submitted_at"], submitted_at=manifest["submitted_at"])
-
-
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not all((p / "manifest.json").exists() for p in PACKAGES):
-        pytest.skip(f"example packages not found under {EXAMPLES} (set SUPTECH_EXAMPLES)")
+        pytest.skip(f"example packages not found under {EXAMPLES}")
     root = tmp_path_factory.mktemp("dbt_examples")
-    path = root / "suptech.duckdb"
-    con = duckdb.connect(str(path))
-    try:
-        create_schema(con)
-        for package in PACKAGES:
-            load_example_package(con, package)
+    home = Home.resolve(root).ensure()
+    path = home.warehouse
+    # the real intake and validity stage, as a backfill of the examples' deliveries
+    drop_examples(home.landing)
+    with connect_writer(home) as con:
+        take_in(con, home, clock=AS_OF, backfill=True)
+        assert validate_and_decide(con, home, AS_OF, backfill=True) == {
+            "PAY0001-2026-10-v1": "ACCEPTED",
+            "P2P0001-2026-10-v1": "ACCEPTED",
+        }
+        assert con.execute("select count(*) from quality.findings").fetchone() == (0,)
         # late: v1 rejected before the due time, v2 accepted 1 day 9 h after it -> 2 days late
         register_submission(con, "PAY0002-2026-10-v1", "2026-11-09T10:00:00+08:00", "REJECTED")
         register_submission(con, "PAY0002-2026-10-v2", "2026-11-12T09:00:00+08:00")
         # missing: filed September on time, never October
         register_submission(con, "PAY0003-2026-09-v1", "2026-10-09T12:00:00+08:00")
-    finally:
-        con.close()
     result = build(path, AS_OF, target_dir=root / "target")
     print(f"\n{result.summary()}")
     return path
