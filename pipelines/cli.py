@@ -7,6 +7,7 @@ Every verb takes --home (default $SUPTECH_HOME, else ./var). Exit codes: 0 succe
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,11 +66,11 @@ def progress_bar(enabled: bool = True) -> Iterator:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+def cli() -> None:
     """SupTech Warehouse: take in enterprises' monthly filings, validate them and compute supervisory indicators."""
 
 
-@main.command()
+@cli.command()
 @home_option
 @click.option(
     "--preset", type=click.Choice(["tiny", "small", "medium", "national"]), default="tiny", show_default=True
@@ -118,7 +119,7 @@ def synth(home_dir, preset, seed, inject, start_period, months, enterprises, tru
     out.print(f"ground truth: {truth_file}")
 
 
-@main.command()
+@cli.command()
 @home_option
 @click.option("--as-of", "as_of", default=None, help="The warehouse clock (ISO timestamp); default: now.")
 @click.option(
@@ -163,7 +164,7 @@ def run(home_dir, as_of, backfill, no_marts, as_json) -> None:
     )
 
 
-@main.command()
+@cli.command()
 @home_option
 @click.option("--json", "as_json", is_flag=True)
 def status(home_dir, as_json) -> None:
@@ -190,7 +191,7 @@ def status(home_dir, as_json) -> None:
     out.print(table)
 
 
-@main.command()
+@cli.command()
 @home_option
 @click.argument("sql")
 @click.option(
@@ -234,7 +235,7 @@ def _find_table(con, name: str) -> str | None:
     return f"{row[0]}.{name}" if row else None
 
 
-@main.command()
+@cli.command()
 @home_option
 def summary(home_dir) -> None:
     """What the last cycle produced and where to find it.
@@ -273,6 +274,30 @@ def summary(home_dir) -> None:
     out.print(f"archive of delivered packages:    {home.archive}")
     example = alerts_table or "intake.submissions"
     out.print(f'try: suptech query --home {home.root} "select * from {example} limit 20"')
+
+
+def main() -> None:
+    """Entry point. Exits without interpreter teardown: GX's SQLAlchemy caches keep DuckDB's type objects
+    alive until then, and nanobind would print spurious leak reports for them at shutdown."""
+    code = 0
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        code = 1
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except Exception as exc:  # noqa: BLE001 - one readable line instead of a traceback
+        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

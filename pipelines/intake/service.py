@@ -34,7 +34,7 @@ from pipelines.intake.package import (
 from pipelines.intake.readers import FileProblem, stage_file
 from pipelines.intake.values import check_values, insert_raw
 from pipelines.quality.catalog import load_catalog
-from pipelines.quality.findings import Finding, record_findings, record_rule_result
+from pipelines.quality.findings import Finding, RuleResult, record_findings, record_rule_results
 
 Progress = Callable[[str, int, int], None]
 
@@ -303,9 +303,9 @@ def _record_syntax_results(con, sid: str, attempt: int, problems: list[Problem],
         for p in problems
     ]
     record_findings(con, findings, found_at=at, attempt=attempt)
-    for rule_id in (r for r, rule in load_catalog().items() if rule.stage == "S"):
-        count = sum(1 for p in problems if p.rule_id == rule_id)
-        record_rule_result(con, sid, rule_id, count, evaluated_at=at, attempt=attempt)
+    s_rules = [r for r, rule in load_catalog().items() if rule.stage == "S"]
+    results = [RuleResult(sid, r, sum(1 for p in problems if p.rule_id == r), attempt) for r in s_rules]
+    record_rule_results(con, results, evaluated_at=at)
 
 
 def _size(folder: Path, rel: str) -> int | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.quality.catalog import rule as catalog_rule
 
@@ -30,7 +31,9 @@ class Finding:
 
 
 def _fields_json(fields: Sequence[tuple[str, object]]) -> str:
-    return json.dumps([{"field": f, "value": None if v is None else str(v)} for f, v in fields], ensure_ascii=False)
+    return json.dumps(
+        [{"field": f, "value": None if v is None else str(v)} for f, v in fields], ensure_ascii=False
+    )
 
 
 def record_findings(
@@ -51,35 +54,65 @@ def record_findings(
         r = catalog_rule(f.rule_id)
         rows.append(
             (
-                f.submission_id, attempt, f.rule_id, r.stage, r.severity, f.filing_type, f.row_number,
-                f.record_key, _fields_json(f.fields), f.message, r.shadow, found_at,
+                f.submission_id,
+                attempt,
+                f.rule_id,
+                r.stage,
+                r.severity,
+                f.filing_type,
+                f.row_number,
+                f.record_key,
+                _fields_json(f.fields),
+                f.message,
+                r.shadow,
+                found_at,
             )
         )
     if rows:
-        con.executemany(
-            """insert into quality.findings (submission_id, attempt, rule_id, stage, severity, filing_type,
-               row_number, record_key, fields, message, shadow, found_at)
-               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            rows,
-        )
+        names = [
+            "submission_id",
+            "attempt",
+            "rule_id",
+            "stage",
+            "severity",
+            "filing_type",
+            "row_number",
+            "record_key",
+            "fields",
+            "message",
+            "shadow",
+            "found_at",
+        ]
+        _bulk_insert(con, "quality.findings", names, rows)
     return len(rows)
 
 
-def record_rule_result(
-    con: duckdb.DuckDBPyConnection,
-    submission_id: str,
-    rule_id: str,
-    finding_count: int,
-    *,
-    evaluated_at: datetime,
-    attempt: int = 1,
-    skipped: bool = False,
-    detail: str | None = None,
+def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, names: list[str], rows: list[tuple]) -> None:
+    """Insert many rows in one statement (row-by-row inserts cost ~0.5 ms each)."""
+    columns = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    batch = pa.table(columns)  # noqa: F841 - scanned by DuckDB by name below
+    con.execute(f"insert into {table} ({', '.join(names)}) select {', '.join(names)} from batch")
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    submission_id: str
+    rule_id: str
+    finding_count: int
+    attempt: int = 1
+    skipped: bool = False
+    detail: str | None = None
+
+
+def record_rule_results(
+    con: duckdb.DuckDBPyConnection, results: Iterable[RuleResult], *, evaluated_at: datetime
 ) -> None:
-    catalog_rule(rule_id)  # unknown ids fail loudly: code and catalog must agree
-    status = "SKIPPED" if skipped else ("FAIL" if finding_count else "PASS")
-    con.execute(
-        """insert into quality.rule_results (submission_id, attempt, rule_id, status, finding_count, evaluated_at, detail)
-           values (?, ?, ?, ?, ?, ?, ?)""",
-        [submission_id, attempt, rule_id, status, finding_count, evaluated_at, detail],
-    )
+    """PASS / FAIL / SKIPPED per submission and rule, with the true finding count."""
+    rows = []
+    for r in results:
+        catalog_rule(r.rule_id)  # unknown ids fail loudly: code and catalog must agree
+        status = "SKIPPED" if r.skipped else ("FAIL" if r.finding_count else "PASS")
+        rows.append((r.submission_id, r.attempt, r.rule_id, status, r.finding_count, evaluated_at, r.detail))
+    if rows:
+        names = ["submission_id", "attempt", "rule_id", "status", "finding_count", "evaluated_at", "detail"]
+        _bulk_insert(con, "quality.rule_results", names, rows)

@@ -39,7 +39,7 @@ import duckdb
 from pipelines.contracts import load_contracts
 from pipelines.quality import gx_duckdb
 from pipelines.quality.catalog import rule as catalog_rule
-from pipelines.quality.findings import FINDING_CAP, Finding, record_findings, record_rule_result
+from pipelines.quality.findings import FINDING_CAP, Finding, RuleResult, record_findings, record_rule_results
 from pipelines.quality.sql_rules import SQL_RULES, SUBS, SqlRule, rk
 from pipelines.quality.suites import (
     ENTERPRISE_OF_SID,
@@ -403,16 +403,18 @@ def run_validity_stage(
     t0 = time.perf_counter()
     own_tx = _begin(con)
     try:
+        results: list[RuleResult] = []
         for sid in outcome.submission_ids:
             attempt = attempt_of.get(sid, 1)
             record_findings(con, by_sid.get(sid, []), found_at=found_at, attempt=attempt)
             errors[sid] = 0
             for rule_id in outcome.applicable[sid]:
                 n = counts.get((sid, rule_id), 0)
-                record_rule_result(con, sid, rule_id, n, evaluated_at=found_at, attempt=attempt)
+                results.append(RuleResult(sid, rule_id, n, attempt))
                 r = catalog_rule(rule_id)
                 if r.severity == "error" and not r.shadow:
                     errors[sid] += n
+        record_rule_results(con, results, evaluated_at=found_at)
         if own_tx:
             con.commit()
     except BaseException:
