@@ -7,6 +7,7 @@ Every verb takes --home (default $SUPTECH_HOME, else ./var). Exit codes: 0 succe
 from __future__ import annotations
 
 import json
+import multiprocessing.util
 import os
 import sys
 from collections.abc import Iterator
@@ -297,6 +298,7 @@ def main() -> None:
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()
+    multiprocessing.util._exit_function()  # release dbt's semaphores as a normal exit would
     os._exit(code)
 
 

@@ -64,7 +64,9 @@ def validate_and_decide(
             [pending],
         ).fetchall()
     }
-    decided = lifecycle.decide(con, {sid: errors.get(sid, 0) for sid in pending}, warnings, clock, backfill=backfill)
+    decided = lifecycle.decide(
+        con, {sid: errors.get(sid, 0) for sid in pending}, warnings, clock, backfill=backfill
+    )
     if progress:
         progress("validity", len(pending), len(pending))
     return decided
@@ -98,7 +100,13 @@ def run_cycle(
             if progress:
                 progress("dbt build", 0, 1)
             t3 = time.perf_counter()
-            build(home.warehouse, clock, target_dir=home.dbt_target, exclude_unit_tests=True)
+            build(
+                home.warehouse,
+                clock,
+                target_dir=home.dbt_target,
+                exclude_unit_tests=True,
+                extra_args=["--quiet"],
+            )
             report.timings["dbt"] = time.perf_counter() - t3
             if progress:
                 progress("dbt build", 1, 1)
