@@ -1,0 +1,217 @@
+"""One enterprise through all periods: warm-up month, then per period simulate, inject, derive, file, deliver.
+
+Enterprises are independent (each has its own random streams), so they can run in parallel processes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipelines.synth import aml, complaints, delivery, filings, incidents, package
+from pipelines.synth.balances import derive, negative_rows
+from pipelines.synth.books import CLS
+from pipelines.synth.business import module
+from pipelines.synth.inject import REGISTRY, Case, Context
+from pipelines.synth.ledger import CH, PUR, Ledger, inflow
+from pipelines.synth.periods import Period, period_of, shift
+from pipelines.synth.population import EnterprisePlan
+from pipelines.synth.rng import stream
+from pipelines.synth.seeds import filing_requirements
+from pipelines.synth.state import EnterpriseState
+from pipelines.synth.transactions import finalize, transactions_table
+
+
+@dataclass
+class Job:
+    plan: EnterprisePlan
+    seed: int
+    periods: list[Period]
+    landing: Path
+    cases: dict[int, Case]  # period index -> case
+    gzip_transactions: bool
+
+
+@dataclass
+class Result:
+    enterprise_id: str
+    packages: list[tuple[str, datetime]] = field(default_factory=list)  # (submission_id, delivered)
+    cases: list[Case] = field(default_factory=list)
+    rows: Counter = field(default_factory=Counter)
+
+
+def run(job: Job) -> Result:
+    plan = job.plan
+    st = EnterpriseState(plan=plan, seed=job.seed)
+    biz = module(plan.ent_type)
+    warm = period_of(shift(job.periods[0].label, -1), -1)
+    biz.init(st, stream(job.seed, plan.index, "init"), warm)
+    st.open_complaints = complaints.Complaints.empty()
+    st.pending_lvtr = aml.Reports.empty()
+    result = Result(plan.enterprise_id)
+    _period(job, st, warm, None, result)
+    st.pending_lvtr = aml.Reports.empty()  # the warm-up month is never filed: its reports stay there
+    for p in job.periods:
+        _period(job, st, p, job.cases.get(p.index), result)
+    return result
+
+
+def _failed_attempts(st: EnterpriseState, lg: Ledger, rng: np.random.Generator, period: Period,
+                     events: list[incidents.Incident]) -> None:
+    """Customers trying to top up during an unplanned outage: failed customer and bank legs."""
+    acc = st.accounts
+    for inc in events:
+        if inc.kind != "outage" or inc.planned or inc.failed == 0:
+            continue
+        day = period.first_ord + inc.start // 86400
+        cands = np.flatnonzero(acc.is_customer() & (acc.open <= day) & (acc.campaign < 0))
+        if len(cands) == 0:
+            inc.failed = 0
+            continue
+        who = rng.choice(cands, size=inc.failed)
+        t = rng.integers(inc.start, inc.end, inc.failed)
+        amt = np.maximum(np.rint(np.exp(np.log(20_000) + rng.standard_normal(inc.failed))), 100).astype(np.int64)
+        inflow(lg, st.parties, t=t, party=acc.owner[who], acct=who, bank_acct=st.bank_view, amt=amt,
+               ch=CH["card"], pur=PUR["top_up"], failed=True)
+
+
+def _check_clean(st: EnterpriseState, bal, legs_customer_balance: np.ndarray, injected: bool) -> None:
+    """The identities the clean data must satisfy (an injection may break only the reserve one)."""
+    acc = st.accounts
+    cust = np.flatnonzero(acc.is_customer())
+    if not np.array_equal(bal.closing[cust], legs_customer_balance[cust]):
+        raise AssertionError(f"{st.plan.enterprise_id}: customer balances do not follow from the legs")
+    neg = negative_rows(bal.table, acc)
+    if neg.height:
+        raise AssertionError(f"{st.plan.enterprise_id}: negative balances\n{neg.head()}")
+    if st.plan.ent_type == "PAY":
+        reserves = bal.own_daily[st.own["RC1"]] + bal.own_daily[st.own["RB1"]]
+        if not injected and not np.array_equal(reserves, bal.customer_total):
+            raise AssertionError(f"{st.plan.enterprise_id}: reserves differ from the wallet total")
+        if (bal.own_daily[st.own["RB1"]] != 0).any():
+            raise AssertionError(f"{st.plan.enterprise_id}: RESERVE_BANK not swept")
+    else:
+        if not np.array_equal(bal.own_daily[st.own["CS1"]], bal.customer_total):
+            raise AssertionError(f"{st.plan.enterprise_id}: custody differs from the sub-account total")
+
+
+def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, result: Result) -> None:
+    plan = st.plan
+    eid = plan.enterprise_id
+    key = (job.seed, plan.index, period.index + 1)
+    inj = REGISTRY[case.cls] if case else None
+    ctx = Context(case=case, plan=plan, period=period, rng=stream(*key, "inject"), state=st) if case else None
+    if inj:
+        inj.prepare(ctx)
+
+    opening = st.accounts.balance.copy()
+    last_activity = st.accounts.last_activity.copy()
+    lg = Ledger()
+    out = module(plan.ent_type).simulate(st, period, lg, stream(*key, "business"))
+    simulated = st.accounts.balance.copy()
+    events = incidents.plan(stream(*key, "incidents"), period)
+    _failed_attempts(st, lg, stream(*key, "failed"), period, events)
+    if inj:
+        ctx.opening = opening
+        inj.adjust_legs(ctx, lg)
+    legs = finalize(lg, enterprise_id=eid, period=period, outages=incidents.outages(events))
+    bal = derive(legs, st.accounts, opening, period, eid)
+    _check_clean(st, bal, np.concatenate([simulated, np.zeros(len(st.accounts) - len(simulated), np.int64)]),
+                 injected=inj is not None)
+    st.accounts.balance = bal.closing
+    st.accounts.last_activity = bal.last_activity
+
+    # complaints from active customers: owners of customer accounts on ok customer legs
+    acc = st.accounts
+    ok_cust = legs.filter(pl.col("cust") & ~pl.col("failed"))
+    touched = np.unique(np.r_[ok_cust["dr"].to_numpy(), ok_cust["cr"].to_numpy()])
+    touched = touched[touched >= 0]
+    active = np.unique(acc.owner[touched[acc.is_customer()[touched]]])
+    rng_c = stream(*key, "complaints")
+    mult = ctx.complaint_multiplier if ctx else 1.0
+    count = complaints.draw_count(rng_c, plan.complaint_rate, len(active), mult)
+    if ctx:
+        count = max(count, ctx.complaint_minimum)
+    new = complaints.receive(rng_c, period, count, active, st.complaint_seq, plan.ent_type)
+    st.complaint_seq += count
+    filed_complaints = st.open_complaints.concat(new)
+    st.open_complaints = complaints.still_open(filed_complaints, period)
+
+    last = period.index == len(job.periods) - 1
+    now, later, st.lvtr_seq = aml.report(stream(*key, "aml"), legs, st.parties, period, start_seq=st.lvtr_seq,
+                                         last_period=last)
+    reports = st.pending_lvtr.concat(now)
+    st.pending_lvtr = later
+    if period.index < 0:
+        return
+
+    tables: dict[str, pl.DataFrame] = {
+        "enterprise_profile": filings.profile(plan),
+        "parties": filings.parties(st.parties, period, plan),
+        "accounts": filings.accounts(acc, period, eid, last_activity),
+        "account_balances": bal.table,
+        "transactions": transactions_table(legs, enterprise_id=eid, period=period, account_names=acc.name),
+        "complaints": complaints.table(filed_complaints, period, eid, plan.ent_type),
+        "incidents": incidents.table(events, period, eid),
+        "aml_reports": aml.table(reports, eid),
+    }
+    if out.loans is not None:
+        tables["loans"] = out.loans.with_columns(enterprise_id=pl.lit(eid))
+    if out.investments is not None:
+        tables["investments"] = out.investments.with_columns(enterprise_id=pl.lit(eid))
+    if plan.ent_type in ("PAY", "WM"):
+        own = bal.own_daily[st.own["OF1"]]
+        tables["liquidity"] = filings.liquidity(
+            period, eid, bal.customer_total, own, out.opex_daily, out.fee_income,
+            stable_share=0.6 if plan.ent_type == "PAY" else 0.4, aum=out.aum, net_redemptions=out.net_redemptions)
+    if inj:
+        inj.adjust_tables(ctx, tables)
+
+    _deliver(job, st, period, case, ctx, tables, result)
+
+
+def _deliver(job: Job, st: EnterpriseState, period: Period, case: Case | None, ctx: Context | None,
+             tables: dict[str, pl.DataFrame], result: Result) -> None:
+    plan = st.plan
+    eid = plan.enterprise_id
+    inj = REGISTRY[case.cls] if case else None
+    rng = stream(job.seed, plan.index, period.index + 1, "delivery")
+    owed = filing_requirements()[plan.ent_type]
+    missing = [ft for ft in owed if ft not in tables]
+    if missing:
+        raise AssertionError(f"{eid}: no table for {missing}")
+
+    def files(tabs: dict[str, pl.DataFrame]) -> list[package.FileOut]:
+        return [package.encode(ft, tabs[ft], compress=ft == "transactions" and job.gzip_transactions)
+                for ft in owed]
+
+    clean = files(tables)
+    versions: list[tuple[list[package.FileOut], datetime, object]] = []
+    if inj and inj.resubmits:
+        v1_at, v2_at = delivery.broken_then_fixed(rng, period)
+        broken_tables = inj.break_tables(ctx, tables)
+        broken = clean if broken_tables is tables else files(broken_tables)
+        versions.append((broken, v1_at, lambda folder, manifest: inj.break_files(ctx, folder, manifest)))
+        versions.append((clean, v2_at, None))
+    else:
+        times = [delivery.on_time(rng, period)]
+        if inj:
+            times = inj.delivery(ctx, times)
+        versions.append((clean, times[0], None))
+
+    previous = None
+    for v, (fs, at, tamper) in enumerate(versions, start=1):
+        sid = f"{eid}-{period.label}-v{v}"
+        head = {"spec_version": "1.0", "submission_id": sid, "enterprise_id": eid, "period": period.label,
+                "version": v, "supersedes": previous}
+        package.write(job.landing / eid / sid, head, fs, at, tamper)
+        result.packages.append((sid, at))
+        previous = sid
+    for ft in owed:
+        result.rows[ft] += tables[ft].height
+    if case:
+        result.cases.append(case)
