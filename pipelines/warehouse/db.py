@@ -63,6 +63,8 @@ def connect_writer(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute("set enable_progress_bar = false")
+        # one commit per submission: avoid a checkpoint at nearly every commit (measured: -20% intake time)
+        con.execute("set checkpoint_threshold = '1GB'")
         create_schema(con)
         yield con
     finally:
