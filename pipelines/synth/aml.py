@@ -30,12 +30,22 @@ class Reports:
         return Reports(z, [], z, z, z)
 
     def take(self, m: np.ndarray) -> Reports:
-        return Reports(self.report[m], [t for t, k in zip(self.txn_id, m.tolist(), strict=True) if k],
-                       self.party[m], self.detected[m], self.submitted[m])
+        return Reports(
+            self.report[m],
+            [t for t, k in zip(self.txn_id, m.tolist(), strict=True) if k],
+            self.party[m],
+            self.detected[m],
+            self.submitted[m],
+        )
 
     def concat(self, o: Reports) -> Reports:
-        return Reports(np.r_[self.report, o.report], self.txn_id + o.txn_id, np.r_[self.party, o.party],
-                       np.r_[self.detected, o.detected], np.r_[self.submitted, o.submitted])
+        return Reports(
+            np.r_[self.report, o.report],
+            self.txn_id + o.txn_id,
+            np.r_[self.party, o.party],
+            np.r_[self.detected, o.detected],
+            np.r_[self.submitted, o.submitted],
+        )
 
 
 def large_value(legs: pl.DataFrame, parties: PartyBook) -> pl.DataFrame:
@@ -43,8 +53,11 @@ def large_value(legs: pl.DataFrame, parties: PartyBook) -> pl.DataFrame:
     ok = legs.filter(pl.col("cust") & ~pl.col("failed"))
     parts = []
     for side in ("payer", "payee"):
-        parts.append(ok.filter(pl.col(side) >= 0).select(
-            "txn_no", "txn_id", "day", "amt", "ch", "xb", party=pl.col(side), side=pl.lit(side)))
+        parts.append(
+            ok.filter(pl.col(side) >= 0).select(
+                "txn_no", "txn_id", "day", "amt", "ch", "xb", party=pl.col(side), side=pl.lit(side)
+            )
+        )
     df = pl.concat(parts)
     if df.height == 0:
         return df.select("txn_no", "txn_id", "party", "day").with_columns(group=pl.lit(0, pl.Int64))
@@ -52,20 +65,37 @@ def large_value(legs: pl.DataFrame, parties: PartyBook) -> pl.DataFrame:
     df = df.with_columns(
         kind=pl.when(pl.col("ch") == CH["cash"]).then(0).when(pl.col("xb")).then(1).otherwise(2),
     ).with_columns(
-        threshold=pl.when(pl.col("kind") == 0).then(T_CASH).when(pl.col("legal")).then(T_LEGAL)
-        .when(pl.col("kind") == 1).then(T_NATURAL_XB).otherwise(T_NATURAL),
+        threshold=pl.when(pl.col("kind") == 0)
+        .then(T_CASH)
+        .when(pl.col("legal"))
+        .then(T_LEGAL)
+        .when(pl.col("kind") == 1)
+        .then(T_NATURAL_XB)
+        .otherwise(T_NATURAL),
     )
     keys = ["party", "side", "day", "kind"]
     big = df.with_columns(total=pl.col("amt").sum().over(keys)).filter(
-        (pl.col("amt") >= pl.col("threshold")) | (pl.col("total") >= pl.col("threshold")))
-    big = big.sort("day", "party", "side", "kind", "txn_no").unique(["txn_no", "party"], keep="first",
-                                                                    maintain_order=True)
-    return big.with_columns(group=pl.struct(keys).rank("dense").cast(pl.Int64)).select(
-        "txn_no", "txn_id", "party", "day", "group").sort("group", "txn_no")
+        (pl.col("amt") >= pl.col("threshold")) | (pl.col("total") >= pl.col("threshold"))
+    )
+    big = big.sort("day", "party", "side", "kind", "txn_no").unique(
+        ["txn_no", "party"], keep="first", maintain_order=True
+    )
+    return (
+        big.with_columns(group=pl.struct(keys).rank("dense").cast(pl.Int64))
+        .select("txn_no", "txn_id", "party", "day", "group")
+        .sort("group", "txn_no")
+    )
 
 
-def report(rng: np.random.Generator, legs: pl.DataFrame, parties: PartyBook, period: Period, *, start_seq: int,
-           last_period: bool) -> tuple[Reports, Reports, int]:
+def report(
+    rng: np.random.Generator,
+    legs: pl.DataFrame,
+    parties: PartyBook,
+    period: Period,
+    *,
+    start_seq: int,
+    last_period: bool,
+) -> tuple[Reports, Reports, int]:
     """(reports submitted in this period, reports carried to the next period, next report number)."""
     big = large_value(legs, parties)
     groups = big["group"].to_numpy()
@@ -84,13 +114,17 @@ def report(rng: np.random.Generator, legs: pl.DataFrame, parties: PartyBook, per
 
 
 def table(r: Reports, enterprise_id: str) -> pl.DataFrame:
-    return pl.DataFrame({
-        "enterprise_id": pl.Series([enterprise_id] * len(r.txn_id), dtype=pl.String),
-        "report_id": pl.Series([f"{enterprise_id}-LV{k + 1:06d}" for k in r.report.tolist()], dtype=pl.String),
-        "report_type": pl.Series(["LVTR"] * len(r.txn_id), dtype=pl.String),
-        "txn_id": pl.Series(r.txn_id, dtype=pl.String),
-        "party_id": ids("party", r.party),
-        "rule_code": pl.Series(["LV-T"] * len(r.txn_id), dtype=pl.String),
-        "detected_date": dates(r.detected),
-        "submitted_date": dates(r.submitted),
-    })
+    return pl.DataFrame(
+        {
+            "enterprise_id": pl.Series([enterprise_id] * len(r.txn_id), dtype=pl.String),
+            "report_id": pl.Series(
+                [f"{enterprise_id}-LV{k + 1:06d}" for k in r.report.tolist()], dtype=pl.String
+            ),
+            "report_type": pl.Series(["LVTR"] * len(r.txn_id), dtype=pl.String),
+            "txn_id": pl.Series(r.txn_id, dtype=pl.String),
+            "party_id": ids("party", r.party),
+            "rule_code": pl.Series(["LV-T"] * len(r.txn_id), dtype=pl.String),
+            "detected_date": dates(r.detected),
+            "submitted_date": dates(r.submitted),
+        }
+    )

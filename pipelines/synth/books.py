@@ -36,8 +36,20 @@ class PartyBook:
     def __len__(self) -> int:
         return len(self.kind)
 
-    def add(self, *, kind, country, region, sector, onboard, serial, related=None, kyc=None, dishonest=None,
-            id_hashes: list[str] | None = None) -> np.ndarray:
+    def add(
+        self,
+        *,
+        kind,
+        country,
+        region,
+        sector,
+        onboard,
+        serial,
+        related=None,
+        kyc=None,
+        dishonest=None,
+        id_hashes: list[str] | None = None,
+    ) -> np.ndarray:
         """Append parties (arrays of equal length); returns their indices."""
         kind = np.asarray(kind, np.int8)
         n = len(kind)
@@ -73,8 +85,19 @@ class AccountBook:
     def __len__(self) -> int:
         return len(self.cls)
 
-    def add(self, *, names: list[str], cls: int | np.ndarray, open_day, owner=-1, parent=-1, campaign=-1,
-            bank: str | None = None, balance=0, last_activity=-1) -> np.ndarray:
+    def add(
+        self,
+        *,
+        names: list[str],
+        cls: int | np.ndarray,
+        open_day,
+        owner=-1,
+        parent=-1,
+        campaign=-1,
+        bank: str | None = None,
+        balance=0,
+        last_activity=-1,
+    ) -> np.ndarray:
         n = len(names)
         start = len(self)
         b = np.broadcast_to

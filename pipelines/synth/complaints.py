@@ -16,16 +16,35 @@ from pipelines.synth.tables import ids
 CHANNELS = contract("complaints").column("channel").values
 RESOLUTIONS = ("monetary", "non_monetary", "explanation", "rejected")
 TOPICS = {
-    "PAY": (("wallet payment", "payment not received by merchant"), ("wallet payment", "duplicate charge"),
-            ("top-up", "top-up not credited"), ("withdrawal", "withdrawal delayed"),
-            ("account security", "unauthorised transaction"), ("account", "account frozen")),
-    "P2P": (("loan", "interest higher than disclosed"), ("loan", "collection practices"),
-            ("investment", "repayment delayed"), ("investment", "withdrawal delayed"),
-            ("account", "information disclosure")),
-    "CF": (("campaign", "reward not delivered"), ("campaign", "campaign information misleading"),
-           ("donation", "use of funds unclear"), ("debt", "repayment delayed"), ("account", "refund delayed")),
-    "WM": (("fund subscription", "subscription not confirmed"), ("fund redemption", "redemption delayed"),
-           ("fund sales", "risk not disclosed"), ("fees", "fee higher than disclosed"), ("account", "login issue")),
+    "PAY": (
+        ("wallet payment", "payment not received by merchant"),
+        ("wallet payment", "duplicate charge"),
+        ("top-up", "top-up not credited"),
+        ("withdrawal", "withdrawal delayed"),
+        ("account security", "unauthorised transaction"),
+        ("account", "account frozen"),
+    ),
+    "P2P": (
+        ("loan", "interest higher than disclosed"),
+        ("loan", "collection practices"),
+        ("investment", "repayment delayed"),
+        ("investment", "withdrawal delayed"),
+        ("account", "information disclosure"),
+    ),
+    "CF": (
+        ("campaign", "reward not delivered"),
+        ("campaign", "campaign information misleading"),
+        ("donation", "use of funds unclear"),
+        ("debt", "repayment delayed"),
+        ("account", "refund delayed"),
+    ),
+    "WM": (
+        ("fund subscription", "subscription not confirmed"),
+        ("fund redemption", "redemption delayed"),
+        ("fund sales", "risk not disclosed"),
+        ("fees", "fee higher than disclosed"),
+        ("account", "login issue"),
+    ),
 }
 TOPIC_WEIGHTS = (0.3, 0.22, 0.18, 0.14, 0.1, 0.06)
 
@@ -56,8 +75,14 @@ class Complaints:
         return Complaints(*(np.r_[getattr(self, f), getattr(other, f)] for f in self.__dataclass_fields__))
 
 
-def receive(rng: np.random.Generator, period: Period, count: int, active_parties: np.ndarray, start_seq: int,
-            ent_type: str) -> Complaints:
+def receive(
+    rng: np.random.Generator,
+    period: Period,
+    count: int,
+    active_parties: np.ndarray,
+    start_seq: int,
+    ent_type: str,
+) -> Complaints:
     """`count` new complaints received in the period."""
     n = count
     day = rng.integers(0, period.ndays, n)
@@ -66,18 +91,23 @@ def receive(rng: np.random.Generator, period: Period, count: int, active_parties
     # handled within two weeks, mostly within a few days
     hours = np.clip(np.exp(np.log(96) + 0.8 * rng.standard_normal(n)), 2, 14 * 24 - 1)
     closed = received + (hours * 3600).astype(np.int64)
-    party = np.where(rng.random(n) < 0.85, active_parties[rng.integers(0, max(len(active_parties), 1), n)]
-                     if len(active_parties) else -1, -1)
+    party = np.where(
+        rng.random(n) < 0.85,
+        active_parties[rng.integers(0, max(len(active_parties), 1), n)] if len(active_parties) else -1,
+        -1,
+    )
     ntop = len(TOPICS[ent_type])
     w = np.array(TOPIC_WEIGHTS[:ntop])
     return Complaints(
         seq=np.arange(start_seq, start_seq + n),
-        received=received, closed=closed,
+        received=received,
+        closed=closed,
         channel=rng.choice(len(CHANNELS), n, p=[0.7, 0.15, 0.05, 0.1]),
         party=party,
         topic=rng.choice(ntop, n, p=w / w.sum()),
-        amount=np.where(rng.random(n) < 0.6, np.rint(np.exp(np.log(30000) + 1.2 * rng.standard_normal(n))), -1)
-        .astype(np.int64),
+        amount=np.where(
+            rng.random(n) < 0.6, np.rint(np.exp(np.log(30000) + 1.2 * rng.standard_normal(n))), -1
+        ).astype(np.int64),
         extensions=(rng.random(n) < 0.03).astype(np.int64),
         resolution=rng.choice(len(RESOLUTIONS), n, p=[0.2, 0.25, 0.45, 0.1]),
     )
@@ -87,7 +117,9 @@ def expected_count(rate_per_10k: float, active_customers: int) -> float:
     return rate_per_10k * active_customers / 10_000
 
 
-def draw_count(rng: np.random.Generator, rate_per_10k: float, active_customers: int, multiplier: float) -> int:
+def draw_count(
+    rng: np.random.Generator, rate_per_10k: float, active_customers: int, multiplier: float
+) -> int:
     return int(stochastic_round(rng, expected_count(rate_per_10k, active_customers) * multiplier))
 
 
@@ -96,15 +128,21 @@ def table(c: Complaints, period: Period, enterprise_id: str, ent_type: str) -> p
     end = (period.last_ord + 1) * 86400
     done = c.closed < end
     topics = TOPICS[ent_type]
-    df = pl.DataFrame({
-        "seq": c.seq + 1, "received": c.received * 1_000_000, "closed": c.closed * 1_000_000, "done": done,
-        "amount": c.amount, "extension_count": c.extensions,
-        "channel": pl.Series([CHANNELS[i] for i in c.channel.tolist()], dtype=pl.String),
-        "party_id": ids("party", c.party),
-        "product": pl.Series([topics[i][0] for i in c.topic.tolist()], dtype=pl.String),
-        "issue": pl.Series([topics[i][1] for i in c.topic.tolist()], dtype=pl.String),
-        "final": pl.Series([RESOLUTIONS[r] for r in c.resolution.tolist()], dtype=pl.String),
-    })
+    df = pl.DataFrame(
+        {
+            "seq": c.seq + 1,
+            "received": c.received * 1_000_000,
+            "closed": c.closed * 1_000_000,
+            "done": done,
+            "amount": c.amount,
+            "extension_count": c.extensions,
+            "channel": pl.Series([CHANNELS[i] for i in c.channel.tolist()], dtype=pl.String),
+            "party_id": ids("party", c.party),
+            "product": pl.Series([topics[i][0] for i in c.topic.tolist()], dtype=pl.String),
+            "issue": pl.Series([topics[i][1] for i in c.topic.tolist()], dtype=pl.String),
+            "final": pl.Series([RESOLUTIONS[r] for r in c.resolution.tolist()], dtype=pl.String),
+        }
+    )
     return df.select(
         enterprise_id=pl.lit(enterprise_id),
         complaint_id=pl.lit(f"{enterprise_id}-C") + pl.col("seq").cast(pl.String).str.zfill(7),

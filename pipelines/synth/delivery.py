@@ -12,8 +12,9 @@ from pipelines.synth.periods import SHANGHAI, Period
 
 def _day_start(period: Period, k: int) -> datetime:
     """09:00 Shanghai on the k-th day after the period end (k >= 1)."""
-    return datetime.combine(period.last + timedelta(days=k), datetime.min.time(), tzinfo=SHANGHAI) + timedelta(
-        hours=9)
+    return datetime.combine(
+        period.last + timedelta(days=k), datetime.min.time(), tzinfo=SHANGHAI
+    ) + timedelta(hours=9)
 
 
 def on_time(rng: np.random.Generator, period: Period) -> datetime:

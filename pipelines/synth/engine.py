@@ -14,7 +14,6 @@ import polars as pl
 
 from pipelines.synth import aml, complaints, delivery, filings, incidents, package
 from pipelines.synth.balances import derive, negative_rows
-from pipelines.synth.books import CLS
 from pipelines.synth.business import module
 from pipelines.synth.inject import REGISTRY, Case, Context
 from pipelines.synth.ledger import CH, PUR, Ledger, inflow
@@ -60,8 +59,13 @@ def run(job: Job) -> Result:
     return result
 
 
-def _failed_attempts(st: EnterpriseState, lg: Ledger, rng: np.random.Generator, period: Period,
-                     events: list[incidents.Incident]) -> None:
+def _failed_attempts(
+    st: EnterpriseState,
+    lg: Ledger,
+    rng: np.random.Generator,
+    period: Period,
+    events: list[incidents.Incident],
+) -> None:
     """Customers trying to top up during an unplanned outage: failed customer and bank legs."""
     acc = st.accounts
     for inc in events:
@@ -74,9 +78,21 @@ def _failed_attempts(st: EnterpriseState, lg: Ledger, rng: np.random.Generator, 
             continue
         who = rng.choice(cands, size=inc.failed)
         t = rng.integers(inc.start, inc.end, inc.failed)
-        amt = np.maximum(np.rint(np.exp(np.log(20_000) + rng.standard_normal(inc.failed))), 100).astype(np.int64)
-        inflow(lg, st.parties, t=t, party=acc.owner[who], acct=who, bank_acct=st.bank_view, amt=amt,
-               ch=CH["card"], pur=PUR["top_up"], failed=True)
+        amt = np.maximum(np.rint(np.exp(np.log(20_000) + rng.standard_normal(inc.failed))), 100).astype(
+            np.int64
+        )
+        inflow(
+            lg,
+            st.parties,
+            t=t,
+            party=acc.owner[who],
+            acct=who,
+            bank_acct=st.bank_view,
+            amt=amt,
+            ch=CH["card"],
+            pur=PUR["top_up"],
+            failed=True,
+        )
 
 
 def _check_clean(st: EnterpriseState, bal, legs_customer_balance: np.ndarray, injected: bool) -> None:
@@ -120,8 +136,12 @@ def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, re
         inj.adjust_legs(ctx, lg)
     legs = finalize(lg, enterprise_id=eid, period=period, outages=incidents.outages(events))
     bal = derive(legs, st.accounts, opening, period, eid)
-    _check_clean(st, bal, np.concatenate([simulated, np.zeros(len(st.accounts) - len(simulated), np.int64)]),
-                 injected=inj is not None)
+    _check_clean(
+        st,
+        bal,
+        np.concatenate([simulated, np.zeros(len(st.accounts) - len(simulated), np.int64)]),
+        injected=inj is not None,
+    )
     st.accounts.balance = bal.closing
     st.accounts.last_activity = bal.last_activity
 
@@ -142,8 +162,9 @@ def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, re
     st.open_complaints = complaints.still_open(filed_complaints, period)
 
     last = period.index == len(job.periods) - 1
-    now, later, st.lvtr_seq = aml.report(stream(*key, "aml"), legs, st.parties, period, start_seq=st.lvtr_seq,
-                                         last_period=last)
+    now, later, st.lvtr_seq = aml.report(
+        stream(*key, "aml"), legs, st.parties, period, start_seq=st.lvtr_seq, last_period=last
+    )
     reports = st.pending_lvtr.concat(now)
     st.pending_lvtr = later
     if period.index < 0:
@@ -166,16 +187,31 @@ def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, re
     if plan.ent_type in ("PAY", "WM"):
         own = bal.own_daily[st.own["OF1"]]
         tables["liquidity"] = filings.liquidity(
-            period, eid, bal.customer_total, own, out.opex_daily, out.fee_income,
-            stable_share=0.6 if plan.ent_type == "PAY" else 0.4, aum=out.aum, net_redemptions=out.net_redemptions)
+            period,
+            eid,
+            bal.customer_total,
+            own,
+            out.opex_daily,
+            out.fee_income,
+            stable_share=0.6 if plan.ent_type == "PAY" else 0.4,
+            aum=out.aum,
+            net_redemptions=out.net_redemptions,
+        )
     if inj:
         inj.adjust_tables(ctx, tables)
 
     _deliver(job, st, period, case, ctx, tables, result)
 
 
-def _deliver(job: Job, st: EnterpriseState, period: Period, case: Case | None, ctx: Context | None,
-             tables: dict[str, pl.DataFrame], result: Result) -> None:
+def _deliver(
+    job: Job,
+    st: EnterpriseState,
+    period: Period,
+    case: Case | None,
+    ctx: Context | None,
+    tables: dict[str, pl.DataFrame],
+    result: Result,
+) -> None:
     plan = st.plan
     eid = plan.enterprise_id
     inj = REGISTRY[case.cls] if case else None
@@ -186,8 +222,10 @@ def _deliver(job: Job, st: EnterpriseState, period: Period, case: Case | None, c
         raise AssertionError(f"{eid}: no table for {missing}")
 
     def files(tabs: dict[str, pl.DataFrame]) -> list[package.FileOut]:
-        return [package.encode(ft, tabs[ft], compress=ft == "transactions" and job.gzip_transactions)
-                for ft in owed]
+        return [
+            package.encode(ft, tabs[ft], compress=ft == "transactions" and job.gzip_transactions)
+            for ft in owed
+        ]
 
     clean = files(tables)
     versions: list[tuple[list[package.FileOut], datetime, object]] = []
@@ -206,8 +244,14 @@ def _deliver(job: Job, st: EnterpriseState, period: Period, case: Case | None, c
     previous = None
     for v, (fs, at, tamper) in enumerate(versions, start=1):
         sid = f"{eid}-{period.label}-v{v}"
-        head = {"spec_version": "1.0", "submission_id": sid, "enterprise_id": eid, "period": period.label,
-                "version": v, "supersedes": previous}
+        head = {
+            "spec_version": "1.0",
+            "submission_id": sid,
+            "enterprise_id": eid,
+            "period": period.label,
+            "version": v,
+            "supersedes": previous,
+        }
         package.write(job.landing / eid / sid, head, fs, at, tamper)
         result.packages.append((sid, at))
         previous = sid

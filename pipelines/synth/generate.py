@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections import Counter
@@ -55,10 +56,18 @@ def _workers(n_jobs: int) -> int:
     return max(1, min(os.cpu_count() or 1, 4, n_jobs))
 
 
-def generate(landing: Path, truth_file: Path, *, preset: str = "tiny", seed: int = 0,
-             inject: str | Sequence[str] = "default", start_period: str = "2026-07", months: int | None = None,
-             enterprises: int | None = None,
-             progress: Callable[[str, int, int], None] | None = None) -> SynthSummary:
+def generate(
+    landing: Path,
+    truth_file: Path,
+    *,
+    preset: str = "tiny",
+    seed: int = 0,
+    inject: str | Sequence[str] = "default",
+    start_period: str = "2026-07",
+    months: int | None = None,
+    enterprises: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SynthSummary:
     """Write a synthetic market's packages under `landing` and the ground truth to `truth_file`.
 
     Same arguments, same bytes (and manifest modification times)."""
@@ -78,12 +87,21 @@ def generate(landing: Path, truth_file: Path, *, preset: str = "tiny", seed: int
     cases = plan_cases(seed, plans, periods, classes)
     for plan in plans:
         if (landing / plan.enterprise_id).exists() and any(
-                (landing / plan.enterprise_id / f"{plan.enterprise_id}-{per.label}-v1").exists() for per in periods):
-            raise FileExistsError(f"{landing / plan.enterprise_id} already holds packages of this run's periods")
+            (landing / plan.enterprise_id / f"{plan.enterprise_id}-{per.label}-v1").exists()
+            for per in periods
+        ):
+            raise FileExistsError(
+                f"{landing / plan.enterprise_id} already holds packages of this run's periods"
+            )
     jobs = [
-        engine.Job(plan=plan, seed=seed, periods=periods, landing=landing,
-                   cases={i: c for (e, i), c in cases.items() if e == plan.index},
-                   gzip_transactions=legs >= GZIP_FROM_LEGS or plan.index % 2 == 0)
+        engine.Job(
+            plan=plan,
+            seed=seed,
+            periods=periods,
+            landing=landing,
+            cases={i: c for (e, i), c in cases.items() if e == plan.index},
+            gzip_transactions=legs >= GZIP_FROM_LEGS or plan.index % 2 == 0,
+        )
         for plan in plans
     ]
     # biggest first, so the pool stays busy
@@ -96,7 +114,10 @@ def generate(landing: Path, truth_file: Path, *, preset: str = "tiny", seed: int
             if progress:
                 progress("enterprises", k, len(jobs))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: a forked child of a process that already ran polars can deadlock on its thread pool
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             for k, res in enumerate(pool.map(engine.run, jobs), start=1):
                 results.append(res)
                 if progress:
@@ -108,15 +129,21 @@ def generate(landing: Path, truth_file: Path, *, preset: str = "tiny", seed: int
     for r in results:
         rows.update(r.rows)
     summary = SynthSummary(
-        preset=preset, seed=seed, periods=[x.label for x in periods], enterprises=n_ent,
+        preset=preset,
+        seed=seed,
+        periods=[x.label for x in periods],
+        enterprises=n_ent,
         packages=sum(len(r.packages) for r in results),
         submissions_per_enterprise={r.enterprise_id: len(r.packages) for r in results},
         cases_per_class=dict(Counter(c.cls for c in done_cases)),
         rows_per_filing_type=dict(sorted(rows.items())),
-        elapsed_seconds=0.0, truth_file=str(truth_file), classes=classes,
+        elapsed_seconds=0.0,
+        truth_file=str(truth_file),
+        classes=classes,
     )
     summary.elapsed_seconds = round(time.perf_counter() - t0, 3)
     record = summary.as_dict()
-    record.pop("elapsed_seconds")  # keep the written summary byte-identical across runs
+    for volatile in ("elapsed_seconds", "truth_file"):  # the written summary is the same on every rerun
+        record.pop(volatile)
     write_truth(truth_file, done_cases, record)
     return summary

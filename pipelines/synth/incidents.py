@@ -48,9 +48,19 @@ def plan(rng: np.random.Generator, period: Period) -> list[Incident]:
             dur = int(rng.integers(5, 30)) * 60
             kind, planned, failed = "security", False, 0
         detected = start if planned else start + int(rng.integers(30, 600))
-        out.append(Incident(kind, planned, start, start + dur, detected,
-                            detected + int(rng.integers(3600, 8 * 3600)), SYSTEMS[int(rng.integers(len(SYSTEMS)))],
-                            int(rng.integers(10, 500)) if kind != "security" else 0, failed))
+        out.append(
+            Incident(
+                kind,
+                planned,
+                start,
+                start + dur,
+                detected,
+                detected + int(rng.integers(3600, 8 * 3600)),
+                SYSTEMS[int(rng.integers(len(SYSTEMS)))],
+                int(rng.integers(10, 500)) if kind != "security" else 0,
+                failed,
+            )
+        )
     return sorted(out, key=lambda i: i.start)
 
 
@@ -60,19 +70,29 @@ def outages(incidents: list[Incident]) -> list[tuple[int, int]]:
 
 def table(incidents: list[Incident], period: Period, enterprise_id: str) -> pl.DataFrame:
     base = period.first_ord * 86400
-    ts = lambda f: pl.Series([(base + getattr(i, f)) * 1_000_000 for i in incidents],  # noqa: E731
-                             dtype=pl.Int64).cast(pl.Datetime("us"))
-    return pl.DataFrame({
-        "enterprise_id": pl.Series([enterprise_id] * len(incidents), dtype=pl.String),
-        "incident_id": pl.Series([f"{enterprise_id}-I{period.yymm}-{k + 1:03d}" for k in range(len(incidents))],
-                                 dtype=pl.String),
-        "incident_type": pl.Series([i.kind for i in incidents], dtype=pl.String),
-        "planned": pl.Series([i.planned for i in incidents], dtype=pl.Boolean),
-        "started_at": ts("start"), "ended_at": ts("end"), "detected_at": ts("detected"),
-        "reported_at": ts("reported"),
-        "system": pl.Series([i.system for i in incidents], dtype=pl.String),
-        "severity": pl.Series(["minor"] * len(incidents), dtype=pl.String),
-        "customers_affected": pl.Series([i.customers for i in incidents], dtype=pl.Int64),
-        "records_leaked": pl.Series([0] * len(incidents), dtype=pl.Int64),
-        "txns_failed": pl.Series([i.failed for i in incidents], dtype=pl.Int64),
-    })
+
+    def ts(field: str) -> pl.Series:
+        return pl.Series([(base + getattr(i, field)) * 1_000_000 for i in incidents], dtype=pl.Int64).cast(
+            pl.Datetime("us")
+        )
+
+    return pl.DataFrame(
+        {
+            "enterprise_id": pl.Series([enterprise_id] * len(incidents), dtype=pl.String),
+            "incident_id": pl.Series(
+                [f"{enterprise_id}-I{period.yymm}-{k + 1:03d}" for k in range(len(incidents))],
+                dtype=pl.String,
+            ),
+            "incident_type": pl.Series([i.kind for i in incidents], dtype=pl.String),
+            "planned": pl.Series([i.planned for i in incidents], dtype=pl.Boolean),
+            "started_at": ts("start"),
+            "ended_at": ts("end"),
+            "detected_at": ts("detected"),
+            "reported_at": ts("reported"),
+            "system": pl.Series([i.system for i in incidents], dtype=pl.String),
+            "severity": pl.Series(["minor"] * len(incidents), dtype=pl.String),
+            "customers_affected": pl.Series([i.customers for i in incidents], dtype=pl.Int64),
+            "records_leaked": pl.Series([0] * len(incidents), dtype=pl.Int64),
+            "txns_failed": pl.Series([i.failed for i in incidents], dtype=pl.Int64),
+        }
+    )

@@ -8,11 +8,10 @@ Accounts, parties, loans, investments and campaigns are integer indices (-1 = nu
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 
 from pipelines.contracts import contract
 from pipelines.synth.books import PartyBook
-from pipelines.synth.identity import COUNTRIES, SECTORS
+from pipelines.synth.identity import COUNTRIES
 
 PURPOSES: tuple[str, ...] = contract("transactions").column("purpose").values
 CHANNELS: tuple[str, ...] = contract("transactions").column("channel").values
@@ -21,13 +20,28 @@ CH = {c: i for i, c in enumerate(CHANNELS)}
 
 # column -> (dtype, default); a default of None means required
 COLUMNS: dict[str, tuple[type, object]] = {
-    "ev": (np.int64, None), "cust": (bool, None), "t": (np.int64, None), "amt": (np.int64, None),
-    "ch": (np.int8, None), "pur": (np.int8, None),
-    "dr": (np.int64, -1), "cr": (np.int64, -1), "payer": (np.int64, -1), "payee": (np.int64, -1),
-    "pp": (np.int64, -1), "ip": (np.int64, -1), "fp": (np.int64, -1),
-    "loan": (np.int64, -1), "inv": (np.int64, -1), "camp": (np.int64, -1),
-    "xb": (bool, False), "cpc": (np.int16, -1), "cpr": (np.int64, -1), "cps": (np.int8, -1),
-    "failed": (bool, False), "rev": (np.int64, -1),
+    "ev": (np.int64, None),
+    "cust": (bool, None),
+    "t": (np.int64, None),
+    "amt": (np.int64, None),
+    "ch": (np.int8, None),
+    "pur": (np.int8, None),
+    "dr": (np.int64, -1),
+    "cr": (np.int64, -1),
+    "payer": (np.int64, -1),
+    "payee": (np.int64, -1),
+    "pp": (np.int64, -1),
+    "ip": (np.int64, -1),
+    "fp": (np.int64, -1),
+    "loan": (np.int64, -1),
+    "inv": (np.int64, -1),
+    "camp": (np.int64, -1),
+    "xb": (bool, False),
+    "cpc": (np.int16, -1),
+    "cpr": (np.int64, -1),
+    "cps": (np.int8, -1),
+    "failed": (bool, False),
+    "rev": (np.int64, -1),
 }
 CN = COUNTRIES.index("CN")
 
@@ -85,7 +99,7 @@ class Ledger:
         for k, (dtype, _) in COLUMNS.items():
             col = np.repeat(np.asarray(self._vals[k], dtype=dtype), lens) if len(lens) else np.zeros(0, dtype)
             for b, arr in self._arrs[k]:
-                col[starts[b]:starts[b + 1]] = arr
+                col[starts[b] : starts[b + 1]] = arr
             out[k] = col
         return out
 
@@ -115,30 +129,91 @@ def cp_fields(parties: PartyBook, party: np.ndarray) -> dict[str, np.ndarray]:
 # ---- typical events (spec/filings.md) -------------------------------------------------------------
 
 
-def inflow(lg: Ledger, parties: PartyBook, *, t, party, acct, bank_acct, amt, ch, pur, payee=None, camp=-1,
-           failed=False, ev=None) -> np.ndarray:
+def inflow(
+    lg: Ledger,
+    parties: PartyBook,
+    *,
+    t,
+    party,
+    acct,
+    bank_acct,
+    amt,
+    ch,
+    pur,
+    payee=None,
+    camp=-1,
+    failed=False,
+    ev=None,
+) -> np.ndarray:
     """Money from outside into a customer account: customer leg outside -> acct, bank leg outside -> bank view."""
     party = np.asarray(party, np.int64)
     ev = lg.new_events(len(party)) if ev is None else ev
     cp = cp_fields(parties, party)
     payee = party if payee is None else payee
-    lg.add(ev=ev, cust=True, t=t, cr=acct, payer=party, payee=payee, amt=amt, ch=ch, pur=pur, camp=camp,
-           failed=failed, **cp)
-    lg.add(ev=ev, cust=False, t=t, cr=bank_acct, payer=party, amt=amt, ch=ch, pur=pur, camp=camp,
-           failed=failed, **cp)
+    lg.add(
+        ev=ev,
+        cust=True,
+        t=t,
+        cr=acct,
+        payer=party,
+        payee=payee,
+        amt=amt,
+        ch=ch,
+        pur=pur,
+        camp=camp,
+        failed=failed,
+        **cp,
+    )
+    lg.add(
+        ev=ev,
+        cust=False,
+        t=t,
+        cr=bank_acct,
+        payer=party,
+        amt=amt,
+        ch=ch,
+        pur=pur,
+        camp=camp,
+        failed=failed,
+        **cp,
+    )
     return ev
 
 
-def outflow(lg: Ledger, parties: PartyBook, *, t, party, acct, bank_acct, amt, ch, pur, camp=-1,
-            failed=False) -> np.ndarray:
+def outflow(
+    lg: Ledger, parties: PartyBook, *, t, party, acct, bank_acct, amt, ch, pur, camp=-1, failed=False
+) -> np.ndarray:
     """Money from a customer account to the customer's own account outside (a withdrawal)."""
     party = np.asarray(party, np.int64)
     ev = lg.new_events(len(party))
     cp = cp_fields(parties, party)
-    lg.add(ev=ev, cust=True, t=t, dr=acct, payer=party, payee=party, amt=amt, ch=ch, pur=pur, camp=camp,
-           failed=failed, **cp)
-    lg.add(ev=ev, cust=False, t=t, dr=bank_acct, payee=party, amt=amt, ch=ch, pur=pur, camp=camp,
-           failed=failed, **cp)
+    lg.add(
+        ev=ev,
+        cust=True,
+        t=t,
+        dr=acct,
+        payer=party,
+        payee=party,
+        amt=amt,
+        ch=ch,
+        pur=pur,
+        camp=camp,
+        failed=failed,
+        **cp,
+    )
+    lg.add(
+        ev=ev,
+        cust=False,
+        t=t,
+        dr=bank_acct,
+        payee=party,
+        amt=amt,
+        ch=ch,
+        pur=pur,
+        camp=camp,
+        failed=failed,
+        **cp,
+    )
     return ev
 
 
@@ -146,14 +221,36 @@ def fee(lg: Ledger, *, t, payer, acct, bank_view, own, amt, camp=-1) -> np.ndarr
     """A fee: customer leg customer account -> own account, bank leg bank view -> own account."""
     payer = np.asarray(payer, np.int64)
     ev = lg.new_events(len(payer))
-    lg.add(ev=ev, cust=True, t=t, dr=acct, cr=own, payer=payer, amt=amt, ch=CH["online_balance"],
-           pur=PUR["fee"], camp=camp)
-    lg.add(ev=ev, cust=False, t=t, dr=bank_view, cr=own, amt=amt, ch=CH["transfer"], pur=PUR["fee"], camp=camp)
+    lg.add(
+        ev=ev,
+        cust=True,
+        t=t,
+        dr=acct,
+        cr=own,
+        payer=payer,
+        amt=amt,
+        ch=CH["online_balance"],
+        pur=PUR["fee"],
+        camp=camp,
+    )
+    lg.add(
+        ev=ev, cust=False, t=t, dr=bank_view, cr=own, amt=amt, ch=CH["transfer"], pur=PUR["fee"], camp=camp
+    )
     return ev
 
 
-def bank_external(lg: Ledger, parties: PartyBook, *, t, acct, counterparty, amt, pur, outgoing: bool,
-                  payee_named: bool = True) -> np.ndarray:
+def bank_external(
+    lg: Ledger,
+    parties: PartyBook,
+    *,
+    t,
+    acct,
+    counterparty,
+    amt,
+    pur,
+    outgoing: bool,
+    payee_named: bool = True,
+) -> np.ndarray:
     """A bank leg between an own account and an outside counterparty (opex, fund settlement, ...)."""
     cpty = np.asarray(counterparty, np.int64)
     ev = lg.new_events(len(cpty))

@@ -35,27 +35,44 @@ class FileOut:
 def encode(filing_type: str, df: pl.DataFrame, *, compress: bool) -> FileOut:
     raw = csv_bytes(filing_type, df)
     data = gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0) if compress else raw
-    return FileOut(filing_type, data, "gzip" if compress else "none", df.height, control_totals(filing_type, df))
+    return FileOut(
+        filing_type, data, "gzip" if compress else "none", df.height, control_totals(filing_type, df)
+    )
 
 
 def manifest_entry(f: FileOut) -> dict:
-    entry = {"filing_type": f.filing_type, "path": f.path, "format": "csv", "compression": f.compression,
-             "encoding": "utf-8", "sha256": hashlib.sha256(f.data).hexdigest(), "row_count": f.row_count}
+    entry = {
+        "filing_type": f.filing_type,
+        "path": f.path,
+        "format": "csv",
+        "compression": f.compression,
+        "encoding": "utf-8",
+        "sha256": hashlib.sha256(f.data).hexdigest(),
+        "row_count": f.row_count,
+    }
     if f.control_totals:
         entry["control_totals"] = dict(f.control_totals)
     return entry
 
 
-def write(folder: Path, head: dict, files: list[FileOut], delivered: datetime,
-          tamper: Callable[[Path, dict], None] | None = None) -> dict:
+def write(
+    folder: Path,
+    head: dict,
+    files: list[FileOut],
+    delivered: datetime,
+    tamper: Callable[[Path, dict], None] | None = None,
+) -> dict:
     """Write the package and return its manifest. `tamper(folder, manifest)` runs after the files are
     hashed and before the manifest is written (syntax injections)."""
     folder.mkdir(parents=True, exist_ok=False)
     stamp = delivered.timestamp()
     for f in files:
         (folder / f.path).write_bytes(f.data)
-    manifest = {**head, "submitted_at": delivered.isoformat(timespec="seconds"),
-                "files": [manifest_entry(f) for f in files]}
+    manifest = {
+        **head,
+        "submitted_at": delivered.isoformat(timespec="seconds"),
+        "files": [manifest_entry(f) for f in files],
+    }
     if tamper is not None:
         tamper(folder, manifest)
     for f in files:

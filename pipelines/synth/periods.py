@@ -74,4 +74,6 @@ def add_months(day_ord, months):
     d = np.asarray(day_ord, dtype="int64").astype("datetime64[D]")
     m = d.astype("datetime64[M]")
     dom = np.minimum((d - m).astype("int64"), 27)
-    return ((m + np.asarray(months, dtype="int64")).astype("datetime64[D]").astype("int64") + dom).astype("int64")
+    return ((m + np.asarray(months, dtype="int64")).astype("datetime64[D]").astype("int64") + dom).astype(
+        "int64"
+    )

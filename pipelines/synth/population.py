@@ -58,25 +58,29 @@ def plan_market(seed: int, enterprises: int, legs_per_month: int) -> list[Enterp
             banks = rng.permutation(len(identity.BANKS))
             custodian = identity.BANKS[banks[0]] if ent_type != "PAY" else None
             capital_m = 100 if ent_type == "PAY" else 10
-            capital = int(capital_m * 1e6 * (1 + rank[k] / max(n - 1, 1) * 9) * rng.uniform(1, 2)) // 10000 * 10000
+            capital = (
+                int(capital_m * 1e6 * (1 + rank[k] / max(n - 1, 1) * 9) * rng.uniform(1, 2)) // 10000 * 10000
+            )
             serial = ti * 10_000 + number
-            plans.append(EnterprisePlan(
-                index=-1,  # set below
-                enterprise_id=f"{ent_type}{number:04d}",
-                ent_type=ent_type,
-                peers=n - 1,
-                legs_per_month=float(legs[k]),
-                uscc=uscc.make(region, serial),
-                name=identity.enterprise_name(ent_type, region, serial * 7 + int(rng.integers(1000))),
-                licence_no=LICENCE[ent_type].format(p=region[:2], n=serial),
-                region=region,
-                custodian_bank=custodian,
-                own_bank=identity.BANKS[banks[1]],
-                paid_in_capital=capital * 100,
-                growth=float(rng.uniform(0.02, 0.05)),
-                complaint_rate=float(COMPLAINT_RATE[ent_type] * np.exp(0.08 * rng.standard_normal())),
-                market_size=enterprises,
-            ))
+            plans.append(
+                EnterprisePlan(
+                    index=-1,  # set below
+                    enterprise_id=f"{ent_type}{number:04d}",
+                    ent_type=ent_type,
+                    peers=n - 1,
+                    legs_per_month=float(legs[k]),
+                    uscc=uscc.make(region, serial),
+                    name=identity.enterprise_name(ent_type, region, serial * 7 + int(rng.integers(1000))),
+                    licence_no=LICENCE[ent_type].format(p=region[:2], n=serial),
+                    region=region,
+                    custodian_bank=custodian,
+                    own_bank=identity.BANKS[banks[1]],
+                    paid_in_capital=capital * 100,
+                    growth=float(rng.uniform(0.02, 0.05)),
+                    complaint_rate=float(COMPLAINT_RATE[ent_type] * np.exp(0.08 * rng.standard_normal())),
+                    market_size=enterprises,
+                )
+            )
     # market order: by type then number; indices fixed here
     return [
         EnterprisePlan(**{**p.__dict__, "index": i})

@@ -20,7 +20,7 @@ def stream(seed: int, *keys: int | str) -> Stream:
     return Stream(np.random.PCG64(np.random.SeedSequence(ints)))
 
 
-GOLDEN = (5 ** 0.5 - 1) / 2
+GOLDEN = (5**0.5 - 1) / 2
 
 
 def benford_mantissa(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
@@ -52,8 +52,9 @@ def weyl(rng: np.random.Generator, n: int) -> np.ndarray:
     return ((rng.random() + GOLDEN * np.arange(n)) % 1.0)[rng.permutation(n)]
 
 
-def decade_uniform(rng: np.random.Generator, center: np.ndarray | float, n: int | None = None,
-                   width: float = 1.0) -> np.ndarray:
+def decade_uniform(
+    rng: np.random.Generator, center: np.ndarray | float, n: int | None = None, width: float = 1.0
+) -> np.ndarray:
     """Log-uniform over `width` decades around `center`, evenly spread (a full decade: Benford first digits
     with a bounded spread)."""
     center = np.asarray(center, dtype=float)
@@ -67,7 +68,9 @@ def benford_below(rng: np.random.Generator, cap: np.ndarray) -> np.ndarray:
     return cap * 10.0 ** (-weyl(rng, cap.size))
 
 
-def lognormal_mix(rng: np.random.Generator, n: int, comps: tuple[tuple[float, float, float], ...]) -> np.ndarray:
+def lognormal_mix(
+    rng: np.random.Generator, n: int, comps: tuple[tuple[float, float, float], ...]
+) -> np.ndarray:
     """n amounts in CNY (float) from a mixture of log-normals given as (median, sigma, weight)."""
     w = np.array([c[2] for c in comps], dtype=float)
     k = rng.choice(len(comps), size=n, p=w / w.sum())
@@ -94,10 +97,62 @@ def weighted_pick(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.n
 
 # Hour-of-day profiles (Shanghai): relative activity per hour.
 HOURS = {
-    "retail": np.array([1.2, 0.6, 0.3, 0.2, 0.2, 0.3, 0.8, 2.0, 3.5, 4.0, 4.2, 4.8, 6.0, 5.2, 4.5,
-                        4.3, 4.4, 4.8, 5.6, 6.2, 6.5, 5.8, 4.0, 2.2]),
-    "office": np.array([0.3, 0.15, 0.1, 0.1, 0.1, 0.2, 0.5, 1.5, 4.0, 6.0, 6.5, 6.0, 4.0, 4.5, 6.0,
-                        6.2, 5.8, 4.5, 3.0, 2.5, 2.2, 1.8, 1.2, 0.6]),
+    "retail": np.array(
+        [
+            1.2,
+            0.6,
+            0.3,
+            0.2,
+            0.2,
+            0.3,
+            0.8,
+            2.0,
+            3.5,
+            4.0,
+            4.2,
+            4.8,
+            6.0,
+            5.2,
+            4.5,
+            4.3,
+            4.4,
+            4.8,
+            5.6,
+            6.2,
+            6.5,
+            5.8,
+            4.0,
+            2.2,
+        ]
+    ),
+    "office": np.array(
+        [
+            0.3,
+            0.15,
+            0.1,
+            0.1,
+            0.1,
+            0.2,
+            0.5,
+            1.5,
+            4.0,
+            6.0,
+            6.5,
+            6.0,
+            4.0,
+            4.5,
+            6.0,
+            6.2,
+            5.8,
+            4.5,
+            3.0,
+            2.5,
+            2.2,
+            1.8,
+            1.2,
+            0.6,
+        ]
+    ),
 }
 # Day-of-week factors, Monday first.
 WEEKDAYS = {

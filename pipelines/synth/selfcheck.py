@@ -32,19 +32,33 @@ def load(landing: Path, *, current_only: bool = True) -> duckdb.DuckDBPyConnecti
     rows = []
     for folder in packages(landing):
         m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        rows.append((m["submission_id"], m["enterprise_id"], m["period"], m["version"], m["supersedes"],
-                     os.stat(folder / "manifest.json").st_mtime, str(folder)))
-    con.execute("create table submissions (submission_id varchar, enterprise_id varchar, period varchar, "
-                "version int, supersedes varchar, mtime double, folder varchar)")
+        rows.append(
+            (
+                m["submission_id"],
+                m["enterprise_id"],
+                m["period"],
+                m["version"],
+                m["supersedes"],
+                os.stat(folder / "manifest.json").st_mtime,
+                str(folder),
+            )
+        )
+    con.execute(
+        "create table submissions (submission_id varchar, enterprise_id varchar, period varchar, "
+        "version int, supersedes varchar, mtime double, folder varchar)"
+    )
     if rows:
         con.executemany("insert into submissions values (?, ?, ?, ?, ?, ?, ?)", rows)
     con.execute("""create view current_submissions as select * from submissions s where version =
                    (select max(version) from submissions t where t.enterprise_id = s.enterprise_id
                     and t.period = s.period)""")
-    chosen = con.sql("select submission_id, folder from " + (
-        "current_submissions" if current_only else "submissions")).fetchall()
+    chosen = con.sql(
+        "select submission_id, folder from " + ("current_submissions" if current_only else "submissions")
+    ).fetchall()
     for ft, c in load_contracts().items():
-        cols = ", ".join(f"try_cast(nullif({col.name}, '') as {col.duckdb_type}) as {col.name}" for col in c.columns)
+        cols = ", ".join(
+            f"try_cast(nullif({col.name}, '') as {col.duckdb_type}) as {col.name}" for col in c.columns
+        )
         selects = []
         for sid, folder in chosen:
             m = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
@@ -52,14 +66,21 @@ def load(landing: Path, *, current_only: bool = True) -> duckdb.DuckDBPyConnecti
             if entry is None:
                 continue
             path = str(Path(folder) / entry["path"])
-            selects.append(f"select '{sid}' as submission_id, {cols} from read_csv('{path}', header = true, "
-                           f"all_varchar = true, auto_detect = false, columns = "
-                           + "{" + ", ".join(f"'{col.name}': 'VARCHAR'" for col in c.columns) + "})")
+            selects.append(
+                f"select '{sid}' as submission_id, {cols} from read_csv('{path}', header = true, "
+                f"all_varchar = true, auto_detect = false, columns = "
+                + "{"
+                + ", ".join(f"'{col.name}': 'VARCHAR'" for col in c.columns)
+                + "})"
+            )
         if selects:
             con.execute(f"create table {ft} as " + " union all ".join(selects))
         else:
-            con.execute(f"create table {ft} as select ''::varchar as submission_id, "
-                        + ", ".join(f"null::{col.duckdb_type} as {col.name}" for col in c.columns) + " limit 0")
+            con.execute(
+                f"create table {ft} as select ''::varchar as submission_id, "
+                + ", ".join(f"null::{col.duckdb_type} as {col.name}" for col in c.columns)
+                + " limit 0"
+            )
     return con
 
 
@@ -217,8 +238,11 @@ CHECKS: dict[str, str] = {
 
 def run_checks(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) -> dict[str, int]:
     """Offending row count per check."""
-    return {name: con.execute(f"select count(*) from ({sql})").fetchall()[0][0]
-            for name, sql in CHECKS.items() if names is None or name in names}
+    return {
+        name: con.execute(f"select count(*) from ({sql})").fetchall()[0][0]
+        for name, sql in CHECKS.items()
+        if names is None or name in names
+    }
 
 
 def coverage(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:

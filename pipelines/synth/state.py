@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipelines.synth.books import AccountBook, PartyBook
-from pipelines.synth.identity import COUNTRIES, FOREIGN, REGIONS, SECTORS, id_hash, cn_id
+from pipelines.synth.identity import COUNTRIES, REGIONS, SECTORS
 from pipelines.synth.population import SHARED_POOL, EnterprisePlan
 
 
@@ -41,9 +41,18 @@ class EnterpriseState:
         self.serial_next += n
         return SHARED_POOL + k * self.plan.market_size + self.plan.index
 
-    def add_naturals(self, rng: np.random.Generator, n: int, onboard, *, foreign_share: float = 0.0,
-                     shared_share: float = 0.0, kyc: np.ndarray | None = None, related: np.ndarray | None = None,
-                     dishonest: np.ndarray | None = None) -> np.ndarray:
+    def add_naturals(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        onboard,
+        *,
+        foreign_share: float = 0.0,
+        shared_share: float = 0.0,
+        kyc: np.ndarray | None = None,
+        related: np.ndarray | None = None,
+        dishonest: np.ndarray | None = None,
+    ) -> np.ndarray:
         serial = self.serials(n)
         shared = rng.random(n) < shared_share
         if shared.any():
@@ -53,31 +62,59 @@ class EnterpriseState:
             where = np.flatnonzero(shared)[:k]
             shared[:] = False
             shared[where] = True
-            serial[where] = self.shared_order[self.shared_next:self.shared_next + k]
+            serial[where] = self.shared_order[self.shared_next : self.shared_next + k]
             self.shared_next += k
         foreign = (rng.random(n) < foreign_share) & ~shared
         country = np.where(foreign, rng.integers(1, len(COUNTRIES), n), 0).astype(np.int16)
         region = np.where(foreign, -1, natural_region(serial))
-        return self.parties.add(kind=np.zeros(n, np.int8), country=country, region=region,
-                                sector=np.full(n, -1, np.int8), onboard=onboard, serial=serial, kyc=kyc,
-                                related=related, dishonest=dishonest)
+        return self.parties.add(
+            kind=np.zeros(n, np.int8),
+            country=country,
+            region=region,
+            sector=np.full(n, -1, np.int8),
+            onboard=onboard,
+            serial=serial,
+            kyc=kyc,
+            related=related,
+            dishonest=dishonest,
+        )
 
-    def add_legals(self, rng: np.random.Generator, n: int, onboard, sectors: tuple[tuple[str, float], ...],
-                   *, related: np.ndarray | None = None, regions: np.ndarray | None = None) -> np.ndarray:
+    def add_legals(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        onboard,
+        sectors: tuple[tuple[str, float], ...],
+        *,
+        related: np.ndarray | None = None,
+        regions: np.ndarray | None = None,
+    ) -> np.ndarray:
         serial = self.serials(n)
         codes = [s for s, _ in sectors]
         w = np.array([p for _, p in sectors])
-        sector = np.array([SECTORS.index(codes[i]) for i in rng.choice(len(codes), n, p=w / w.sum())], np.int8)
+        sector = np.array(
+            [SECTORS.index(codes[i]) for i in rng.choice(len(codes), n, p=w / w.sum())], np.int8
+        )
         if regions is None:
             regions = np.array([int(REGIONS[i]) for i in rng.integers(0, len(REGIONS), n)], np.int32)
-        return self.parties.add(kind=np.ones(n, np.int8), country=np.zeros(n, np.int16), region=regions,
-                                sector=sector, onboard=onboard, serial=serial, related=related)
+        return self.parties.add(
+            kind=np.ones(n, np.int8),
+            country=np.zeros(n, np.int16),
+            region=regions,
+            sector=sector,
+            onboard=onboard,
+            serial=serial,
+            related=related,
+        )
 
     def add_own_account(self, name: str, cls: int, bank: str, open_day: int, balance: int = 0) -> int:
-        idx = int(self.accounts.add(names=[name], cls=cls, open_day=open_day, bank=bank, balance=balance,
-                                    last_activity=-1)[0])
+        idx = int(
+            self.accounts.add(
+                names=[name], cls=cls, open_day=open_day, bank=bank, balance=balance, last_activity=-1
+            )[0]
+        )
         self.own[name] = idx
         return idx
 
 
-__all__ = ["EnterpriseState", "natural_region", "FOREIGN", "id_hash", "cn_id"]
+__all__ = ["EnterpriseState", "natural_region"]

@@ -16,9 +16,9 @@ def ids(kind: str, idx) -> pl.Series:
     """String ids for 0-based indices; -1 gives null."""
     prefix, width = PREFIX[kind]
     s = pl.Series(np.asarray(idx, dtype=np.int64))
-    return (
-        pl.select(pl.when(s >= 0).then(pl.lit(prefix) + (s + 1).cast(pl.String).str.zfill(width))).to_series()
-    )
+    return pl.select(
+        pl.when(s >= 0).then(pl.lit(prefix) + (s + 1).cast(pl.String).str.zfill(width))
+    ).to_series()
 
 
 def gather(names, idx) -> pl.Series:
@@ -61,7 +61,9 @@ def money_str(cents: int) -> str:
 def rate_expr(col: str) -> pl.Expr:
     """Integer millionths -> decimal fraction with six decimals."""
     c = pl.col(col)
-    return ((c // 1_000_000).cast(pl.String) + pl.lit(".") + (c % 1_000_000).cast(pl.String).str.zfill(6)).alias(col)
+    return (
+        (c // 1_000_000).cast(pl.String) + pl.lit(".") + (c % 1_000_000).cast(pl.String).str.zfill(6)
+    ).alias(col)
 
 
 def conform(filing_type: str, df: pl.DataFrame) -> pl.DataFrame:
@@ -71,8 +73,14 @@ def conform(filing_type: str, df: pl.DataFrame) -> pl.DataFrame:
         df = pl.DataFrame({"_": pl.Series([], dtype=pl.Int64)})
     for col in load_contracts()[filing_type].columns:
         kind = col.type
-        dtype = {"money": pl.Int64, "rate": pl.Int64, "integer": pl.Int64, "boolean": pl.Boolean,
-                 "date": pl.Date, "timestamp": pl.Datetime("us")}.get(kind, pl.String)
+        dtype = {
+            "money": pl.Int64,
+            "rate": pl.Int64,
+            "integer": pl.Int64,
+            "boolean": pl.Boolean,
+            "date": pl.Date,
+            "timestamp": pl.Datetime("us"),
+        }.get(kind, pl.String)
         if col.name in df.columns:
             out.append(pl.col(col.name).cast(dtype))
         else:

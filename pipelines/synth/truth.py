@@ -16,8 +16,9 @@ def write(truth_file: Path, cases: list[Case], summary: dict) -> None:
     truth_file.parent.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps(c.truth(), ensure_ascii=False) for c in sorted(cases, key=lambda c: c.case_id)]
     truth_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    summary_path(truth_file).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
-                                        encoding="utf-8")
+    summary_path(truth_file).write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def read(truth_file: Path) -> list[dict]:

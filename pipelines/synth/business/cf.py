@@ -16,7 +16,14 @@ from pipelines.synth.business.base import PeriodOut
 from pipelines.synth.business.common import avoid_bands, scale_to_budget, split_proportional
 from pipelines.synth.ledger import CH, PUR, Ledger, bank_external, fee, inflow, outflow
 from pipelines.synth.periods import Period
-from pipelines.synth.rng import benford_below, child, day_factors, decade_uniform, stochastic_round, times_in_day
+from pipelines.synth.rng import (
+    benford_below,
+    child,
+    day_factors,
+    decade_uniform,
+    stochastic_round,
+    times_in_day,
+)
 from pipelines.synth.state import EnterpriseState
 from pipelines.synth.tables import dates, ids
 
@@ -88,8 +95,13 @@ def _grow_backers(st: EnterpriseState, rng: np.random.Generator, n: int, day) ->
 def _grow_lenders(st: EnterpriseState, rng: np.random.Generator, n: int, day) -> None:
     biz: CFBiz = st.biz
     party = st.add_naturals(rng, n, day, shared_share=0.02)
-    acct = st.accounts.add(names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
-                           cls=CLS["CUSTOMER_SUB"], open_day=day, owner=party, parent=st.own["CS1"])
+    acct = st.accounts.add(
+        names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
+        cls=CLS["CUSTOMER_SUB"],
+        open_day=day,
+        owner=party,
+        parent=st.own["CS1"],
+    )
     biz.lender_party = np.r_[biz.lender_party, party]
     biz.lender_acct = np.r_[biz.lender_acct, acct]
     biz.lender_w = np.r_[biz.lender_w, np.exp(0.7 * rng.standard_normal(n))]
@@ -109,20 +121,30 @@ def _launch(st: EnterpriseState, rng: np.random.Generator, starts: np.ndarray, f
     # keep the debt book under 90 loans (a larger one would trip the borrower concentration screen)
     open_debt = int((biz.loans.ended < 0).sum() + ((biz.camps.kind == 2) & ~biz.camps.done).sum())
     debt = np.flatnonzero(kind == 2)
-    kind[debt[max(0, MAX_DEBT_BOOK - open_debt):]] = 1
+    kind[debt[max(0, MAX_DEBT_BOOK - open_debt) :]] = 1
     natural_owner = kind == 0
     owner = np.empty(n, np.int64)
     owner[natural_owner] = st.add_naturals(rng, int(natural_owner.sum()), starts[natural_owner])
-    owner[~natural_owner] = st.add_legals(rng, int((~natural_owner).sum()), starts[~natural_owner],
-                                          (("C", 0.35), ("F", 0.25), ("I", 0.2), ("R", 0.2)))
+    owner[~natural_owner] = st.add_legals(
+        rng,
+        int((~natural_owner).sum()),
+        starts[~natural_owner],
+        (("C", 0.35), ("F", 0.25), ("I", 0.2), ("R", 0.2)),
+    )
     c0 = len(biz.camps.kind)
-    acct = st.accounts.add(names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
-                           cls=CLS["CUSTOMER_SUB"], open_day=starts, owner=owner, parent=st.own["CS1"],
-                           campaign=np.arange(c0, c0 + n))
+    acct = st.accounts.add(
+        names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
+        cls=CLS["CUSTOMER_SUB"],
+        open_day=starts,
+        owner=owner,
+        parent=st.own["CS1"],
+        campaign=np.arange(c0, c0 + n),
+    )
     # collection runs 7-25 days and ends within the month it started (so a month sees a campaign's backers
     # whole: a handful or many, never 20-39)
     month_end = (starts.astype("datetime64[D]").astype("datetime64[M]") + 1).astype("datetime64[D]").astype(
-        np.int64) - 1
+        np.int64
+    ) - 1
     end = np.minimum(starts + rng.integers(7, 26, n), month_end)
     duration = end - starts + 1
     payout = end + rng.integers(3, 7, n)
@@ -145,11 +167,13 @@ def _launch(st: EnterpriseState, rng: np.random.Generator, starts: np.ndarray, f
     backer = np.empty(k, np.int64)
     nd_ = int((~debt).sum())
     bw = biz.backer_w
-    backer[~debt] = np.minimum(np.searchsorted(np.cumsum(bw), rng.random(nd_) * bw.sum(), side="right"),
-                               len(bw) - 1)
+    backer[~debt] = np.minimum(
+        np.searchsorted(np.cumsum(bw), rng.random(nd_) * bw.sum(), side="right"), len(bw) - 1
+    )
     lw = biz.lender_w
-    backer[debt] = np.minimum(np.searchsorted(np.cumsum(lw), rng.random(int(debt.sum())) * lw.sum(), side="right"),
-                              len(lw) - 1)
+    backer[debt] = np.minimum(
+        np.searchsorted(np.cumsum(lw), rng.random(int(debt.sum())) * lw.sum(), side="right"), len(lw) - 1
+    )
     # one position per backer and campaign: merge repeats
     key = camp * 10_000_000 + backer
     order = np.argsort(key, kind="stable")
@@ -180,16 +204,33 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     plan = st.plan
     since = warmup.first_ord - int(rng.integers(600, 1800))
     cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian_bank, since)
-    st.add_own_account("OF1", CLS["OWN_FUNDS"], plan.own_bank, since,
-                       balance=int(plan.paid_in_capital * rng.uniform(0.3, 0.5)))
+    st.add_own_account(
+        "OF1",
+        CLS["OWN_FUNDS"],
+        plan.own_bank,
+        since,
+        balance=int(plan.paid_in_capital * rng.uniform(0.3, 0.5)),
+    )
     st.bank_view = cs
     rate = max(plan.legs_per_month / LEGS_PER_CAMPAIGN, 1.0) / 30
-    st.biz = CFBiz(camps=Campaigns(), contrib=Contributions(), backers=_i64(), backer_w=np.zeros(0),
-                   lender_party=_i64(), lender_acct=_i64(), lender_w=np.zeros(0), lender_last_topup=_i64(),
-                   lender_last_withdraw=_i64(), owner_regular={}, loans=lending.Loans(), pos=lending.Positions(),
-                   rate=rate, runs_debt=plan.index % 3 != 2,
-                   vendors=st.add_legals(rng, 3, since, VENDOR_SECTORS),
-                   opex_daily=int(plan.paid_in_capital * 0.00003))
+    st.biz = CFBiz(
+        camps=Campaigns(),
+        contrib=Contributions(),
+        backers=_i64(),
+        backer_w=np.zeros(0),
+        lender_party=_i64(),
+        lender_acct=_i64(),
+        lender_w=np.zeros(0),
+        lender_last_topup=_i64(),
+        lender_last_withdraw=_i64(),
+        owner_regular={},
+        loans=lending.Loans(),
+        pos=lending.Positions(),
+        rate=rate,
+        runs_debt=plan.index % 3 != 2,
+        vendors=st.add_legals(rng, 3, since, VENDOR_SECTORS),
+        opex_daily=int(plan.paid_in_capital * 0.00003),
+    )
     n_backers = max(50, int(rate * 30 * 40))
     _grow_backers(st, rng, n_backers, rng.integers(since, warmup.first_ord, n_backers))
     n_lenders = max(30, int(rate * 30 * 8))
@@ -197,7 +238,8 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     acc = st.accounts
     biz: CFBiz = st.biz
     acc.balance[biz.lender_acct] = (np.exp(np.log(3000) + 1.0 * rng.standard_normal(n_lenders)) * 100).astype(
-        np.int64)
+        np.int64
+    )
     # campaigns already running when the simulation starts
     k = int(rng.poisson(rate * 45))
     _launch(st, rng, warmup.first_ord - rng.integers(1, 45, k), warmup.first_ord)
@@ -206,8 +248,9 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     acc.balance[cp.acct[stale]] = 0
     cp.done[stale] = True
     acc.balance[cs] = acc.balance[acc.is_customer()].sum()
-    acc.last_activity[acc.is_customer()] = np.maximum(warmup.first_ord - rng.integers(1, 30, int(
-        acc.is_customer().sum())), acc.open[acc.is_customer()])
+    acc.last_activity[acc.is_customer()] = np.maximum(
+        warmup.first_ord - rng.integers(1, 30, int(acc.is_customer().sum())), acc.open[acc.is_customer()]
+    )
     acc.last_activity[list(st.own.values())] = warmup.first_ord - 1
 
 
@@ -222,9 +265,15 @@ def _forget_paid_out(biz: CFBiz, before: int) -> None:
 def _regular_account(st: EnterpriseState, owner: int, day: int) -> int:
     biz: CFBiz = st.biz
     if owner not in biz.owner_regular:
-        biz.owner_regular[owner] = int(st.accounts.add(names=[f"S{len(st.accounts) + 1:07d}"],
-                                                       cls=CLS["CUSTOMER_SUB"], open_day=day, owner=owner,
-                                                       parent=st.own["CS1"])[0])
+        biz.owner_regular[owner] = int(
+            st.accounts.add(
+                names=[f"S{len(st.accounts) + 1:07d}"],
+                cls=CLS["CUSTOMER_SUB"],
+                open_day=day,
+                owner=owner,
+                parent=st.own["CS1"],
+            )[0]
+        )
     return biz.owner_regular[owner]
 
 
@@ -238,8 +287,9 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
     g = st.plan.growth
     _grow_backers(st, rng, int(stochastic_round(rng, len(biz.backers) * g)), period.first_ord)
     factors = day_factors(rng, period.first_ord, nd, "office")
-    starts = np.concatenate([np.full(rng.poisson(biz.rate * (1 + g) * factors[d]), period.first_ord + d)
-                             for d in range(nd)]).astype(np.int64)
+    starts = np.concatenate(
+        [np.full(rng.poisson(biz.rate * (1 + g) * factors[d]), period.first_ord + d) for d in range(nd)]
+    ).astype(np.int64)
     _launch(st, rng, starts, period.first_ord)
     nl = len(biz.lender_party)
     idle0 = float(acc.balance[biz.lender_acct].sum())
@@ -258,23 +308,40 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         if len(today):
             ci = c.camp[today]
             donation = cp.kind[ci] == 0
-            inflow(lg, parties, t=base_t + times_in_day(rng, len(today), "retail", lo=600, hi=23 * 3600),
-                   party=biz.backers[c.backer[today]], acct=cp.acct[ci],
-                   bank_acct=cs, amt=c.amount[today], ch=np.where(donation, CH["online_balance"], CH["card"]),
-                   pur=np.where(donation, PUR["donation"], PUR["payment"]), payee=cp.owner[ci], camp=ci)
+            inflow(
+                lg,
+                parties,
+                t=base_t + times_in_day(rng, len(today), "retail", lo=600, hi=23 * 3600),
+                party=biz.backers[c.backer[today]],
+                acct=cp.acct[ci],
+                bank_acct=cs,
+                amt=c.amount[today],
+                ch=np.where(donation, CH["online_balance"], CH["card"]),
+                pur=np.where(donation, PUR["donation"], PUR["payment"]),
+                payee=cp.owner[ci],
+                camp=ci,
+            )
             np.add.at(bal, cp.acct[ci], c.amount[today])
 
         # debt campaigns closing today become loans, funded lender by lender
         closing = np.flatnonzero((cp.kind == 2) & (cp.end == day) & ~cp.done)
         for ci in closing.tolist():
-            m = np.flatnonzero((c.camp == ci))
+            m = np.flatnonzero(c.camp == ci)
             lenders, amt = c.backer[m], c.amount[m]
             t0 = base_t + int(rng.integers(10 * 3600, 16 * 3600))
             need = bal[biz.lender_acct[lenders]] < amt
             top = need & (day - biz.lender_last_withdraw[lenders] >= 3)
-            inflow(lg, parties, t=np.full(int(top.sum()), t0 - 600), party=biz.lender_party[lenders[top]],
-                   acct=biz.lender_acct[lenders[top]], bank_acct=cs, amt=amt[top], ch=CH["transfer"],
-                   pur=PUR["top_up"])
+            inflow(
+                lg,
+                parties,
+                t=np.full(int(top.sum()), t0 - 600),
+                party=biz.lender_party[lenders[top]],
+                acct=biz.lender_acct[lenders[top]],
+                bank_acct=cs,
+                amt=amt[top],
+                ch=CH["transfer"],
+                pur=PUR["top_up"],
+            )
             funded = ~need | top
             lenders, amt, inv = lenders[funded], amt[funded], c.inv[m][funded]
             np.subtract.at(bal, biz.lender_acct[lenders], np.where(top[funded], 0, amt))
@@ -286,23 +353,60 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
             owner = int(cp.owner[ci])
             regular = _regular_account(st, owner, day)
             bal = acc.balance  # the books may have grown: a new array
-            t = lending.terms(rng, 1, months=(6, 12), weights=(0.5, 0.5), apr_range=(0.06, 0.12),
-                              fee_monthly=(0.001, 0.002), principal=np.array([principal]), p_default=0.05)
-            loan = lending.Loans(no=np.array([biz.loan_seq]), borrower=np.array([owner]), acct=np.array([regular]),
-                                 principal=np.array([principal]), orig=np.array([day]), camp=np.array([ci]),
-                                 paid=_i64(1), outstanding=np.array([principal]), written_off=_i64(1),
-                                 cure_day=np.array([-1]), ended=np.array([-1]), **t)
+            t = lending.terms(
+                rng,
+                1,
+                months=(6, 12),
+                weights=(0.5, 0.5),
+                apr_range=(0.06, 0.12),
+                fee_monthly=(0.001, 0.002),
+                principal=np.array([principal]),
+                p_default=0.05,
+            )
+            loan = lending.Loans(
+                no=np.array([biz.loan_seq]),
+                borrower=np.array([owner]),
+                acct=np.array([regular]),
+                principal=np.array([principal]),
+                orig=np.array([day]),
+                camp=np.array([ci]),
+                paid=_i64(1),
+                outstanding=np.array([principal]),
+                written_off=_i64(1),
+                cure_day=np.array([-1]),
+                ended=np.array([-1]),
+                **t,
+            )
             loan.cure_day = lending.cure_days(rng, loan, 0.4)
             biz.loan_seq += 1
             li = len(biz.loans)
             biz.loans.append(loan)
             ev = lg.new_events(1)
-            lg.add(ev=ev, cust=True, t=t0, dr=biz.lender_acct[lenders], cr=cp.acct[ci], payer=biz.lender_party[lenders],
-                   payee=owner, amt=amt, ch=CH["transfer"], pur=PUR["loan_disbursement"], loan=loan.no[0], inv=inv,
-                   camp=ci)
+            lg.add(
+                ev=ev,
+                cust=True,
+                t=t0,
+                dr=biz.lender_acct[lenders],
+                cr=cp.acct[ci],
+                payer=biz.lender_party[lenders],
+                payee=owner,
+                amt=amt,
+                ch=CH["transfer"],
+                pur=PUR["loan_disbursement"],
+                loan=loan.no[0],
+                inv=inv,
+                camp=ci,
+            )
             bal[cp.acct[ci]] += principal
-            biz.pos.append(lending.Positions(loan=np.full(len(inv), li), no=inv, lender=biz.lender_party[lenders],
-                                             acct=biz.lender_acct[lenders], principal=amt.copy()))
+            biz.pos.append(
+                lending.Positions(
+                    loan=np.full(len(inv), li),
+                    no=inv,
+                    lender=biz.lender_party[lenders],
+                    acct=biz.lender_acct[lenders],
+                    principal=amt.copy(),
+                )
+            )
             c.amount[m[~funded]] = 0
 
         # pay-outs: the platform's fee, then the rest to the owner
@@ -312,19 +416,39 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
             fees = np.rint(raised * PAYOUT_FEE).astype(np.int64)
             t0 = base_t + times_in_day(rng, len(pay), "office", lo=9 * 3600, hi=18 * 3600)
             m = fees > 0
-            fee(lg, t=t0[m], payer=cp.owner[pay[m]], acct=cp.acct[pay[m]], bank_view=cs, own=of, amt=fees[m],
-                camp=pay[m])
+            fee(
+                lg,
+                t=t0[m],
+                payer=cp.owner[pay[m]],
+                acct=cp.acct[pay[m]],
+                bank_view=cs,
+                own=of,
+                amt=fees[m],
+                camp=pay[m],
+            )
             rest = raised - fees
             m = rest > 0
-            outflow(lg, parties, t=t0[m] + 300, party=cp.owner[pay[m]], acct=cp.acct[pay[m]], bank_acct=cs,
-                    amt=rest[m], ch=CH["transfer"], pur=PUR["withdrawal"], camp=pay[m])
+            outflow(
+                lg,
+                parties,
+                t=t0[m] + 300,
+                party=cp.owner[pay[m]],
+                acct=cp.acct[pay[m]],
+                bank_acct=cs,
+                amt=rest[m],
+                ch=CH["transfer"],
+                pur=PUR["withdrawal"],
+                camp=pay[m],
+            )
             bal[cp.acct[pay]] = 0
             cp.done[pay] = True
             fee_income += int(fees.sum())
             of_bal += int(fees.sum())
 
         # debt repayments
-        fee_today = lending.book_repayments(lg, parties, biz.loans, biz.pos, day, base_t, rng, bal, cs=cs, of=of)
+        fee_today = lending.book_repayments(
+            lg, parties, biz.loans, biz.pos, day, base_t, rng, bal, cs=cs, of=of
+        )
         fee_income += fee_today
         of_bal += fee_today
 
@@ -332,28 +456,48 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         idle = bal[biz.lender_acct]
         cand = (idle > 10_000) & (day - biz.lender_last_topup >= 3) & (rng.random(nl) < 0.1)
         prop = np.where(cand, benford_below(r_wd, idle), 0.0)
-        wd = avoid_bands(scale_to_budget(prop, float(idle.sum()) - idle_target[d], 1000),
-                         parties.country[biz.lender_party] != 0)
+        wd = avoid_bands(
+            scale_to_budget(prop, float(idle.sum()) - idle_target[d], 1000),
+            parties.country[biz.lender_party] != 0,
+        )
         who = np.flatnonzero(wd > 0)
-        outflow(lg, parties, t=base_t + times_in_day(rng, len(who), "office", lo=8 * 3600, hi=22 * 3600),
-                party=biz.lender_party[who], acct=biz.lender_acct[who], bank_acct=cs, amt=wd[who], ch=CH["transfer"],
-                pur=PUR["withdrawal"])
+        outflow(
+            lg,
+            parties,
+            t=base_t + times_in_day(rng, len(who), "office", lo=8 * 3600, hi=22 * 3600),
+            party=biz.lender_party[who],
+            acct=biz.lender_acct[who],
+            bank_acct=cs,
+            amt=wd[who],
+            ch=CH["transfer"],
+            pur=PUR["withdrawal"],
+        )
         bal[biz.lender_acct[who]] -= wd[who]
         biz.lender_last_withdraw[who] = day
 
         if (day + 3) % 7 < 5 and biz.opex_daily:
             cost = int(min(biz.opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
             if cost > 0:
-                bank_external(lg, parties, t=base_t + int(rng.integers(9 * 3600, 17 * 3600)), acct=of,
-                              counterparty=[biz.vendors[rng.integers(len(biz.vendors))]], amt=cost,
-                              pur=PUR["payment"], outgoing=True)
+                bank_external(
+                    lg,
+                    parties,
+                    t=base_t + int(rng.integers(9 * 3600, 17 * 3600)),
+                    acct=of,
+                    counterparty=[biz.vendors[rng.integers(len(biz.vendors))]],
+                    amt=cost,
+                    pur=PUR["payment"],
+                    outgoing=True,
+                )
                 of_bal -= cost
 
     written = lending.write_off(biz.loans, biz.pos, period.last_ord)
     loans_df, debt_inv = lending.snapshot(biz.loans, biz.pos, period, written, product="cf_debt")
-    return PeriodOut(loans=loans_df, investments=pl.concat([debt_inv, _campaign_positions(st, period)],
-                                                           how="diagonal_relaxed"),
-                     opex_daily=biz.opex_daily, fee_income=fee_income)
+    return PeriodOut(
+        loans=loans_df,
+        investments=pl.concat([debt_inv, _campaign_positions(st, period)], how="diagonal_relaxed"),
+        opex_daily=biz.opex_daily,
+        fee_income=fee_income,
+    )
 
 
 def _campaign_positions(st: EnterpriseState, period: Period) -> pl.DataFrame:
@@ -366,10 +510,15 @@ def _campaign_positions(st: EnterpriseState, period: Period) -> pl.DataFrame:
     idx = np.flatnonzero(live)
     ci = c.camp[idx]
     reward = cp.kind[ci] == 1
-    return pl.DataFrame({
-        "investment_id": ids("inv", c.inv[idx]), "as_of_date": dates(np.full(len(idx), period.last_ord)),
-        "investor_party_id": ids("party", biz.backers[c.backer[idx]]),
-        "product_type": pl.Series(np.where(reward, "cf_reward", "cf_donation")),
-        "campaign_id": ids("camp", ci), "principal": c.amount[idx], "start_date": dates(c.day[idx]),
-        "term_days": pl.Series(np.where(reward, cp.payout[ci] + 60 - c.day[idx], -1)).cast(pl.Int64),
-    }).with_columns(term_days=pl.when(pl.col("term_days") >= 0).then(pl.col("term_days")))
+    return pl.DataFrame(
+        {
+            "investment_id": ids("inv", c.inv[idx]),
+            "as_of_date": dates(np.full(len(idx), period.last_ord)),
+            "investor_party_id": ids("party", biz.backers[c.backer[idx]]),
+            "product_type": pl.Series(np.where(reward, "cf_reward", "cf_donation")),
+            "campaign_id": ids("camp", ci),
+            "principal": c.amount[idx],
+            "start_date": dates(c.day[idx]),
+            "term_days": pl.Series(np.where(reward, cp.payout[ci] + 60 - c.day[idx], -1)).cast(pl.Int64),
+        }
+    ).with_columns(term_days=pl.when(pl.col("term_days") >= 0).then(pl.col("term_days")))

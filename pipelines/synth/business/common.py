@@ -46,7 +46,9 @@ def group_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     return cs - np.maximum.accumulate(base)
 
 
-def accept_within(rng: np.random.Generator, who: np.ndarray, amt: np.ndarray, limit: np.ndarray) -> np.ndarray:
+def accept_within(
+    rng: np.random.Generator, who: np.ndarray, amt: np.ndarray, limit: np.ndarray
+) -> np.ndarray:
     """Mask of items accepted when each owner's items, in random order, may add up to its limit."""
     order = rng.permutation(len(who))
     order = order[np.argsort(who[order], kind="stable")]

@@ -81,9 +81,17 @@ def schedule(loans: Loans) -> tuple[np.ndarray, np.ndarray]:
     return due, sched
 
 
-def terms(rng: np.random.Generator, n: int, *, months: tuple[int, ...], weights: tuple[float, ...],
-          apr_range: tuple[float, float], fee_monthly: tuple[float, float], principal: np.ndarray,
-          p_default: float) -> dict[str, np.ndarray]:
+def terms(
+    rng: np.random.Generator,
+    n: int,
+    *,
+    months: tuple[int, ...],
+    weights: tuple[float, ...],
+    apr_range: tuple[float, float],
+    fee_monthly: tuple[float, float],
+    principal: np.ndarray,
+    p_default: float,
+) -> dict[str, np.ndarray]:
     """Contract terms and behaviour of n new loans."""
     n_inst = rng.choice(months, size=n, p=np.array(weights) / sum(weights)).astype(np.int64)
     apr = np.round(rng.uniform(*apr_range, n), 4)
@@ -93,9 +101,13 @@ def terms(rng: np.random.Generator, n: int, *, months: tuple[int, ...], weights:
     comp = np.minimum(apr + fee_rate * 12 * 2 * n_inst / (n_inst + 1), 0.35)
     default = rng.random(n) < p_default
     default_at = np.where(default, rng.integers(1, n_inst + 1), n_inst + 1)
-    return {"n_inst": n_inst, "apr": np.rint(apr * 1e6).astype(np.int64),
-            "apr_comp": np.rint(np.maximum(comp, apr) * 1e6).astype(np.int64), "fee": fee,
-            "default_at": default_at.astype(np.int64)}
+    return {
+        "n_inst": n_inst,
+        "apr": np.rint(apr * 1e6).astype(np.int64),
+        "apr_comp": np.rint(np.maximum(comp, apr) * 1e6).astype(np.int64),
+        "fee": fee,
+        "default_at": default_at.astype(np.int64),
+    }
 
 
 def cure_days(rng: np.random.Generator, loans: Loans, p_cure: float) -> np.ndarray:
@@ -141,7 +153,9 @@ def due_today(loans: Loans, day: int) -> DayRepayments:
     due, sched = schedule(loans)
     idx = np.arange(len(loans))
     nxt = np.clip(loans.paid, 0, MAX_TERM - 1)
-    regular = active & (loans.paid < loans.n_inst) & (due[idx, nxt] == day) & (loans.paid + 1 < loans.default_at)
+    regular = (
+        active & (loans.paid < loans.n_inst) & (due[idx, nxt] == day) & (loans.paid + 1 < loans.default_at)
+    )
     cure = active & (loans.cure_day == day)
     k = np.arange(1, MAX_TERM + 1)
     upto = np.where(cure, (due <= day).sum(axis=1), np.where(regular, loans.paid + 1, loans.paid))
@@ -160,7 +174,9 @@ def due_today(loans: Loans, day: int) -> DayRepayments:
     return DayRepayments(which, principal[which], interest[which], fee[which])
 
 
-def split_over_positions(pos: Positions, loan_idx: np.ndarray, amounts: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+def split_over_positions(
+    pos: Positions, loan_idx: np.ndarray, amounts: list[np.ndarray]
+) -> tuple[np.ndarray, ...]:
     """Positions of the given loans and each amount split over them in proportion to their principal."""
     sel = np.flatnonzero(np.isin(pos.loan, loan_idx))
     group = np.searchsorted(loan_idx, pos.loan[sel])  # loan_idx sorted
@@ -185,8 +201,9 @@ def write_off(loans: Loans, pos: Positions, as_of: int) -> np.ndarray:
     return amount
 
 
-def snapshot(loans: Loans, pos: Positions, period: Period, written_off_now: np.ndarray, *,
-             product: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def snapshot(
+    loans: Loans, pos: Positions, period: Period, written_off_now: np.ndarray, *, product: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Month-end loans and investments filings (typed) for every loan live at some time in the period."""
     as_of = period.last_ord
     live = (loans.orig <= as_of) & ((loans.ended < 0) | (loans.ended >= period.first_ord))
@@ -201,33 +218,54 @@ def snapshot(loans: Loans, pos: Positions, period: Period, written_off_now: np.n
     overdue = np.where(gone, 0, (sched * (unpaid & (due <= as_of))).sum(axis=1))
     first_unpaid = due[np.arange(len(lo)), np.clip(lo.paid, 0, MAX_TERM - 1)]
     dpd = np.where(~gone & (lo.paid < lo.n_inst) & (first_unpaid <= as_of), as_of - first_unpaid, 0)
-    status = np.where(wo_now > 0, "written_off", np.where(lo.outstanding == 0, "repaid",
-                                                          np.where(dpd > 0, "overdue", "current")))
+    status = np.where(
+        wo_now > 0,
+        "written_off",
+        np.where(lo.outstanding == 0, "repaid", np.where(dpd > 0, "overdue", "current")),
+    )
     maturity = due[np.arange(len(lo)), lo.n_inst - 1]
-    loans_df = pl.DataFrame({
-        "loan_id": ids("loan", lo.no), "as_of_date": dates(np.full(len(lo), as_of)),
-        "borrower_party_id": ids("party", lo.borrower), "contract_principal": lo.principal,
-        "disbursed_amount": lo.principal, "origination_date": dates(lo.orig), "maturity_date": dates(maturity),
-        "apr_contract": lo.apr, "apr_comprehensive": lo.apr_comp, "outstanding_principal": lo.outstanding,
-        "overdue_principal": overdue, "days_past_due": dpd,
-        "principal_due_in_period": (sched * in_term * ((due >= period.first_ord) & (due <= as_of))).sum(axis=1),
-        "principal_due_next_30d": np.where(gone, 0, (sched * in_term * ((due > as_of) & (due <= as_of + 30)))
-                                           .sum(axis=1)),
-        "written_off_in_period": wo_now, "written_off_amount": lo.written_off,
-        "recovered_in_period": np.zeros(len(lo), np.int64), "status": pl.Series(status),
-        "credit_reported": np.ones(len(lo), bool),
-    })
+    loans_df = pl.DataFrame(
+        {
+            "loan_id": ids("loan", lo.no),
+            "as_of_date": dates(np.full(len(lo), as_of)),
+            "borrower_party_id": ids("party", lo.borrower),
+            "contract_principal": lo.principal,
+            "disbursed_amount": lo.principal,
+            "origination_date": dates(lo.orig),
+            "maturity_date": dates(maturity),
+            "apr_contract": lo.apr,
+            "apr_comprehensive": lo.apr_comp,
+            "outstanding_principal": lo.outstanding,
+            "overdue_principal": overdue,
+            "days_past_due": dpd,
+            "principal_due_in_period": (sched * in_term * ((due >= period.first_ord) & (due <= as_of))).sum(
+                axis=1
+            ),
+            "principal_due_next_30d": np.where(
+                gone, 0, (sched * in_term * ((due > as_of) & (due <= as_of + 30))).sum(axis=1)
+            ),
+            "written_off_in_period": wo_now,
+            "written_off_amount": lo.written_off,
+            "recovered_in_period": np.zeros(len(lo), np.int64),
+            "status": pl.Series(status),
+            "credit_reported": np.ones(len(lo), bool),
+        }
+    )
     psel = np.flatnonzero(np.isin(pos.loan, idx))
     pl_idx = np.searchsorted(idx, pos.loan[psel])
-    inv_df = pl.DataFrame({
-        "investment_id": ids("inv", pos.no[psel]), "as_of_date": dates(np.full(len(psel), as_of)),
-        "investor_party_id": ids("party", pos.lender[psel]),
-        "product_type": pl.Series([product] * len(psel), dtype=pl.String),
-        "loan_id": ids("loan", lo.no[pl_idx]),
-        "campaign_id": ids("camp", lo.camp[pl_idx]),
-        "principal": pos.principal[psel], "start_date": dates(lo.orig[pl_idx]),
-        "term_days": maturity[pl_idx] - lo.orig[pl_idx],
-    })
+    inv_df = pl.DataFrame(
+        {
+            "investment_id": ids("inv", pos.no[psel]),
+            "as_of_date": dates(np.full(len(psel), as_of)),
+            "investor_party_id": ids("party", pos.lender[psel]),
+            "product_type": pl.Series([product] * len(psel), dtype=pl.String),
+            "loan_id": ids("loan", lo.no[pl_idx]),
+            "campaign_id": ids("camp", lo.camp[pl_idx]),
+            "principal": pos.principal[psel],
+            "start_date": dates(lo.orig[pl_idx]),
+            "term_days": maturity[pl_idx] - lo.orig[pl_idx],
+        }
+    )
     return loans_df, inv_df
 
 
@@ -241,8 +279,19 @@ def compact(loans: Loans, pos: Positions, before: int) -> tuple[Loans, Positions
     return loans.take(keep), p
 
 
-def book_repayments(lg: Ledger, parties: PartyBook, loans: Loans, pos: Positions, day: int, base_t: int,
-                    rng: np.random.Generator, bal: np.ndarray, *, cs: int, of: int) -> int:
+def book_repayments(
+    lg: Ledger,
+    parties: PartyBook,
+    loans: Loans,
+    pos: Positions,
+    day: int,
+    base_t: int,
+    rng: np.random.Generator,
+    bal: np.ndarray,
+    *,
+    cs: int,
+    of: int,
+) -> int:
     """Today's installments: the borrower pays in (principal + interest + fee), one repayment leg per lender
     with its principal/interest split, then the platform's fee. Returns the fee income."""
     rep = due_today(loans, day)
@@ -251,8 +300,17 @@ def book_repayments(lg: Ledger, parties: PartyBook, loans: Loans, pos: Positions
     t0 = base_t + times_in_day(rng, len(rep.loan), "office", lo=7 * 3600, hi=20 * 3600)
     total = rep.principal + rep.interest + rep.fee
     top = avoid_bands_up(total, False)
-    inflow(lg, parties, t=t0, party=loans.borrower[rep.loan], acct=loans.acct[rep.loan], bank_acct=cs, amt=top,
-           ch=CH["transfer"], pur=PUR["top_up"])
+    inflow(
+        lg,
+        parties,
+        t=t0,
+        party=loans.borrower[rep.loan],
+        acct=loans.acct[rep.loan],
+        bank_acct=cs,
+        amt=top,
+        ch=CH["transfer"],
+        pur=PUR["top_up"],
+    )
     np.add.at(bal, loans.acct[rep.loan], top - total)  # what was paid in beyond the installment stays
     order = np.argsort(rep.loan)
     lsort = rep.loan[order]
@@ -262,12 +320,32 @@ def book_repayments(lg: Ledger, parties: PartyBook, loans: Loans, pos: Positions
     amt = pp + ip
     m = amt > 0
     li = pos.loan[sel][m]
-    lg.add(ev=ev[m], cust=True, t=t0[order][g][m] + 60, dr=loans.acct[li], cr=pos.acct[sel][m],
-           payer=loans.borrower[li], payee=pos.lender[sel][m], amt=amt[m], ch=CH["transfer"],
-           pur=PUR["repayment"], pp=pp[m], ip=ip[m], fp=0, loan=loans.no[li])
+    lg.add(
+        ev=ev[m],
+        cust=True,
+        t=t0[order][g][m] + 60,
+        dr=loans.acct[li],
+        cr=pos.acct[sel][m],
+        payer=loans.borrower[li],
+        payee=pos.lender[sel][m],
+        amt=amt[m],
+        ch=CH["transfer"],
+        pur=PUR["repayment"],
+        pp=pp[m],
+        ip=ip[m],
+        fp=0,
+        loan=loans.no[li],
+    )
     pos.principal[sel] -= pp
     np.add.at(bal, pos.acct[sel], amt)
     paid_fee = rep.fee > 0
-    fee(lg, t=t0[paid_fee] + 120, payer=loans.borrower[rep.loan[paid_fee]], acct=loans.acct[rep.loan[paid_fee]],
-        bank_view=cs, own=of, amt=rep.fee[paid_fee])
+    fee(
+        lg,
+        t=t0[paid_fee] + 120,
+        payer=loans.borrower[rep.loan[paid_fee]],
+        acct=loans.acct[rep.loan[paid_fee]],
+        bank_view=cs,
+        own=of,
+        amt=rep.fee[paid_fee],
+    )
     return int(rep.fee.sum())

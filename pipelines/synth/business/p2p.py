@@ -12,9 +12,16 @@ from pipelines.synth.books import CLS
 from pipelines.synth.business import lending
 from pipelines.synth.business.base import PeriodOut
 from pipelines.synth.business.common import avoid_bands, scale_to_budget, split_proportional
-from pipelines.synth.ledger import CH, PUR, Ledger, bank_external, fee, inflow, outflow
+from pipelines.synth.ledger import CH, PUR, Ledger, bank_external, inflow, outflow
 from pipelines.synth.periods import Period
-from pipelines.synth.rng import benford_below, child, day_factors, decade_uniform, stochastic_round, times_in_day
+from pipelines.synth.rng import (
+    benford_below,
+    child,
+    day_factors,
+    decade_uniform,
+    stochastic_round,
+    times_in_day,
+)
 from pipelines.synth.state import EnterpriseState
 
 LEGS_PER_LOAN = 12.0  # legs per outstanding loan and month (calibration of size)
@@ -62,8 +69,9 @@ def _principals(rng: np.random.Generator, n: int) -> np.ndarray:
     return (np.maximum(np.round(p / 100), 10) * 100 * 100).astype(np.int64)  # whole hundreds of yuan
 
 
-def _lender_shares(rng: np.random.Generator, principal: np.ndarray, n_lenders: int, weights: np.ndarray,
-                   eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lender_shares(
+    rng: np.random.Generator, principal: np.ndarray, n_lenders: int, weights: np.ndarray, eligible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(loan index, lender index, amount) per funding leg: 1-8 distinct lenders per loan."""
     k = np.minimum(1 + rng.poisson(2.0, len(principal)), 8)
     k = np.minimum(k, np.maximum(principal // 50_000, 1))  # at least 500 yuan a share
@@ -84,40 +92,81 @@ def _lender_shares(rng: np.random.Generator, principal: np.ndarray, n_lenders: i
 def _new_loans(st: EnterpriseState, rng: np.random.Generator, orig: np.ndarray) -> lending.Loans:
     n = len(orig)
     principal = _principals(rng, n)
-    t = lending.terms(rng, n, months=MONTHS, weights=MONTH_W, apr_range=(0.07, 0.16), fee_monthly=(0.001, 0.004),
-                      principal=principal, p_default=P_DEFAULT)
+    t = lending.terms(
+        rng,
+        n,
+        months=MONTHS,
+        weights=MONTH_W,
+        apr_range=(0.07, 0.16),
+        fee_monthly=(0.001, 0.004),
+        principal=principal,
+        p_default=P_DEFAULT,
+    )
     biz: P2PBiz = st.biz
     no = np.arange(biz.loan_seq, biz.loan_seq + n)
     biz.loan_seq += n
-    return lending.Loans(no=no, borrower=np.full(n, -1), acct=np.full(n, -1), principal=principal,
-                         orig=orig.astype(np.int64), camp=np.full(n, -1), paid=np.zeros(n, np.int64),
-                         outstanding=principal.copy(), written_off=np.zeros(n, np.int64),
-                         cure_day=np.full(n, -1), ended=np.full(n, -1), **t)
+    return lending.Loans(
+        no=no,
+        borrower=np.full(n, -1),
+        acct=np.full(n, -1),
+        principal=principal,
+        orig=orig.astype(np.int64),
+        camp=np.full(n, -1),
+        paid=np.zeros(n, np.int64),
+        outstanding=principal.copy(),
+        written_off=np.zeros(n, np.int64),
+        cure_day=np.full(n, -1),
+        ended=np.full(n, -1),
+        **t,
+    )
 
 
 def _open_borrowers(st: EnterpriseState, rng: np.random.Generator, loans: lending.Loans) -> None:
     n = len(loans)
     party = st.add_naturals(rng, n, loans.orig, shared_share=0.01)
     cs = st.own["CS1"]
-    acct = st.accounts.add(names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
-                           cls=CLS["CUSTOMER_SUB"], open_day=loans.orig, owner=party, parent=cs)
+    acct = st.accounts.add(
+        names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
+        cls=CLS["CUSTOMER_SUB"],
+        open_day=loans.orig,
+        owner=party,
+        parent=cs,
+    )
     loans.borrower, loans.acct = party, acct
 
 
-def _add_lenders(st: EnterpriseState, rng: np.random.Generator, n: int, open_day, *, related: int = 0) -> None:
+def _add_lenders(
+    st: EnterpriseState, rng: np.random.Generator, n: int, open_day, *, related: int = 0
+) -> None:
     biz: P2PBiz = st.biz
     rel = np.zeros(n, bool)
     rel[:related] = True
     legal = rng.random(n) < 0.05
     party = np.empty(n, np.int64)
     nat = np.flatnonzero(~legal)
-    party[nat] = st.add_naturals(rng, len(nat), np.asarray(open_day)[nat] if np.ndim(open_day) else open_day,
-                                 foreign_share=0.02, shared_share=0.02, related=rel[nat])
+    party[nat] = st.add_naturals(
+        rng,
+        len(nat),
+        np.asarray(open_day)[nat] if np.ndim(open_day) else open_day,
+        foreign_share=0.02,
+        shared_share=0.02,
+        related=rel[nat],
+    )
     leg = np.flatnonzero(legal)
-    party[leg] = st.add_legals(rng, len(leg), np.asarray(open_day)[leg] if np.ndim(open_day) else open_day,
-                               (("K", 0.5), ("C", 0.3), ("F", 0.2)), related=rel[leg])
-    acct = st.accounts.add(names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
-                           cls=CLS["CUSTOMER_SUB"], open_day=open_day, owner=party, parent=st.own["CS1"])
+    party[leg] = st.add_legals(
+        rng,
+        len(leg),
+        np.asarray(open_day)[leg] if np.ndim(open_day) else open_day,
+        (("K", 0.5), ("C", 0.3), ("F", 0.2)),
+        related=rel[leg],
+    )
+    acct = st.accounts.add(
+        names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
+        cls=CLS["CUSTOMER_SUB"],
+        open_day=open_day,
+        owner=party,
+        parent=st.own["CS1"],
+    )
     lb = LenderBook(party, acct, np.exp(0.5 * rng.standard_normal(n)), rel, np.full(n, -10), np.full(n, -10))
     if biz.lenders is None:
         biz.lenders = lb
@@ -130,12 +179,25 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     plan = st.plan
     since = warmup.first_ord - int(rng.integers(800, 2000))
     cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian_bank, since)
-    st.add_own_account("OF1", CLS["OWN_FUNDS"], plan.own_bank, since,
-                       balance=int(plan.paid_in_capital * rng.uniform(0.3, 0.5)))
+    st.add_own_account(
+        "OF1",
+        CLS["OWN_FUNDS"],
+        plan.own_bank,
+        since,
+        balance=int(plan.paid_in_capital * rng.uniform(0.3, 0.5)),
+    )
     st.bank_view = cs
     b = book_size(plan.legs_per_month)
-    st.biz = P2PBiz(lenders=None, loans=lending.Loans(), pos=lending.Positions(), book_size=b, loan_seq=0,
-                    inv_seq=0, vendors=st.add_legals(rng, 3, since, VENDOR_SECTORS), opex_daily=0)
+    st.biz = P2PBiz(
+        lenders=None,
+        loans=lending.Loans(),
+        pos=lending.Positions(),
+        book_size=b,
+        loan_seq=0,
+        inv_seq=0,
+        vendors=st.add_legals(rng, 3, since, VENDOR_SECTORS),
+        opex_daily=0,
+    )
     biz: P2PBiz = st.biz
     n_lenders = max(20, int(b * 0.8))
     _add_lenders(st, rng, n_lenders, rng.integers(since, warmup.first_ord - 740, n_lenders), related=2)
@@ -152,14 +214,19 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     li, lj, amt = _lender_shares(rng, loans.principal, len(lb.party), lb.weight, eligible)
     # current position principal: the original shares scaled to what is outstanding
     cur = split_proportional(loans.outstanding, amt, li)
-    biz.pos = lending.Positions(loan=li, no=np.arange(len(li)), lender=lb.party[lj], acct=lb.acct[lj],
-                                principal=cur)
+    biz.pos = lending.Positions(
+        loan=li, no=np.arange(len(li)), lender=lb.party[lj], acct=lb.acct[lj], principal=cur
+    )
     biz.inv_seq = len(li)
     biz.loans = loans
     acc = st.accounts
-    acc.balance[lb.acct] = (np.exp(np.log(2000) + 1.2 * rng.standard_normal(len(lb.acct))) * 100).astype(np.int64)
+    acc.balance[lb.acct] = (np.exp(np.log(2000) + 1.2 * rng.standard_normal(len(lb.acct))) * 100).astype(
+        np.int64
+    )
     acc.balance[cs] = acc.balance[acc.is_customer()].sum()
-    acc.last_activity[acc.is_customer()] = warmup.first_ord - rng.integers(1, 30, int(acc.is_customer().sum()))
+    acc.last_activity[acc.is_customer()] = warmup.first_ord - rng.integers(
+        1, 30, int(acc.is_customer().sum())
+    )
     acc.last_activity[list(st.own.values())] = warmup.first_ord - 1
     biz.opex_daily = int(plan.paid_in_capital * 0.00005)
 
@@ -191,7 +258,9 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         bal = acc.balance  # updated in place
 
         # repayments due today: borrower pays in, then lenders receive, then the platform's fee
-        fee_today = lending.book_repayments(lg, parties, biz.loans, biz.pos, day, base_t, rng, bal, cs=cs, of=of)
+        fee_today = lending.book_repayments(
+            lg, parties, biz.loans, biz.pos, day, base_t, rng, bal, cs=cs, of=of
+        )
         fee_income += fee_today
         of_bal += fee_today
 
@@ -211,33 +280,76 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
             need = np.bincount(lj, weights=amt, minlength=nl)
             own_cover = bal[lb.acct] >= need
             top = ~own_cover[lj]
-            inflow(lg, parties, t=t0[li[top]] - 300, party=lb.party[lj[top]], acct=lacc[top], bank_acct=cs,
-                   amt=amt[top], ch=CH["transfer"], pur=PUR["top_up"])
+            inflow(
+                lg,
+                parties,
+                t=t0[li[top]] - 300,
+                party=lb.party[lj[top]],
+                acct=lacc[top],
+                bank_acct=cs,
+                amt=amt[top],
+                ch=CH["transfer"],
+                pur=PUR["top_up"],
+            )
             lb.last_topup[lj[top]] = day
             np.subtract.at(bal, lacc[~top], amt[~top])
             inv_no = np.arange(biz.inv_seq, biz.inv_seq + len(li))
             biz.inv_seq += len(li)
             loan_index = len(biz.loans) + li
             ev = lg.new_events(n_new)[li]
-            lg.add(ev=ev, cust=True, t=t0[li], dr=lacc, cr=new.acct[li], payer=lb.party[lj], payee=new.borrower[li],
-                   amt=amt, ch=CH["transfer"], pur=PUR["loan_disbursement"], loan=new.no[li], inv=inv_no)
-            outflow(lg, parties, t=t0 + rng.integers(600, 7200, n_new), party=new.borrower, acct=new.acct,
-                    bank_acct=cs, amt=new.principal, ch=CH["transfer"], pur=PUR["withdrawal"])
+            lg.add(
+                ev=ev,
+                cust=True,
+                t=t0[li],
+                dr=lacc,
+                cr=new.acct[li],
+                payer=lb.party[lj],
+                payee=new.borrower[li],
+                amt=amt,
+                ch=CH["transfer"],
+                pur=PUR["loan_disbursement"],
+                loan=new.no[li],
+                inv=inv_no,
+            )
+            outflow(
+                lg,
+                parties,
+                t=t0 + rng.integers(600, 7200, n_new),
+                party=new.borrower,
+                acct=new.acct,
+                bank_acct=cs,
+                amt=new.principal,
+                ch=CH["transfer"],
+                pur=PUR["withdrawal"],
+            )
             new.outstanding = new.principal.copy()
             biz.loans.append(new)
-            biz.pos.append(lending.Positions(loan=loan_index, no=inv_no, lender=lb.party[lj], acct=lacc,
-                                             principal=amt.copy()))
+            biz.pos.append(
+                lending.Positions(
+                    loan=loan_index, no=inv_no, lender=lb.party[lj], acct=lacc, principal=amt.copy()
+                )
+            )
 
         # lenders withdraw idle money, keeping the idle total on its growth path
         idle = bal[lb.acct]
         cand = ~lb.related & (idle > 10_000) & (day - lb.last_topup >= 3) & (rng.random(nl) < 0.12)
         prop = np.where(cand, benford_below(r_wd, idle), 0.0)
-        wd = avoid_bands(scale_to_budget(prop, float(idle.sum()) - target[d], 1000), parties.country[lb.party] != 0)
+        wd = avoid_bands(
+            scale_to_budget(prop, float(idle.sum()) - target[d], 1000), parties.country[lb.party] != 0
+        )
         who = np.flatnonzero(wd > 0)
         if len(who):
-            outflow(lg, parties, t=base_t + times_in_day(rng, len(who), "office", lo=8 * 3600, hi=22 * 3600),
-                    party=lb.party[who], acct=lb.acct[who], bank_acct=cs, amt=wd[who], ch=CH["transfer"],
-                    pur=PUR["withdrawal"])
+            outflow(
+                lg,
+                parties,
+                t=base_t + times_in_day(rng, len(who), "office", lo=8 * 3600, hi=22 * 3600),
+                party=lb.party[who],
+                acct=lb.acct[who],
+                bank_acct=cs,
+                amt=wd[who],
+                ch=CH["transfer"],
+                pur=PUR["withdrawal"],
+            )
             bal[lb.acct[who]] -= wd[who]
             lb.last_withdraw[who] = day
 
@@ -245,9 +357,16 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         if (day + 3) % 7 < 5 and biz.opex_daily:
             cost = int(min(biz.opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
             if cost > 0:
-                bank_external(lg, parties, t=base_t + int(rng.integers(9 * 3600, 17 * 3600)), acct=of,
-                              counterparty=[biz.vendors[rng.integers(len(biz.vendors))]], amt=cost,
-                              pur=PUR["payment"], outgoing=True)
+                bank_external(
+                    lg,
+                    parties,
+                    t=base_t + int(rng.integers(9 * 3600, 17 * 3600)),
+                    acct=of,
+                    counterparty=[biz.vendors[rng.integers(len(biz.vendors))]],
+                    amt=cost,
+                    pur=PUR["payment"],
+                    outgoing=True,
+                )
                 of_bal -= cost
 
     written = lending.write_off(biz.loans, biz.pos, period.last_ord)

@@ -9,14 +9,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.synth.books import CLS, KYC
+from pipelines.synth.books import CLS
 from pipelines.synth.business.base import PeriodOut
 from pipelines.synth.business.common import accept_within, avoid_bands, avoid_bands_up, scale_to_budget
 from pipelines.synth.identity import MERCHANT_SECTORS
 from pipelines.synth.ledger import CH, PUR, Ledger, bank_external, fee, inflow, outflow
 from pipelines.synth.periods import Period
-from pipelines.synth.rng import benford_below, child, day_factors, lognormal_mix, stochastic_round, times_in_day, to_cents, \
-    weighted_pick
+from pipelines.synth.rng import (
+    benford_below,
+    child,
+    day_factors,
+    lognormal_mix,
+    stochastic_round,
+    times_in_day,
+    to_cents,
+    weighted_pick,
+)
 from pipelines.synth.state import EnterpriseState
 
 LEGS_PER_CONSUMER = 15.0  # legs per consumer and month (calibration of size)
@@ -60,27 +68,56 @@ class PayBiz:
     opex_daily: int
 
 
-def _new_customers(st: EnterpriseState, rng: np.random.Generator, n_cons: int, n_merch: int,
-                   open_days: np.ndarray, merch_open: np.ndarray, *, initial: bool) -> dict[str, np.ndarray]:
+def _new_customers(
+    st: EnterpriseState,
+    rng: np.random.Generator,
+    n_cons: int,
+    n_merch: int,
+    open_days: np.ndarray,
+    merch_open: np.ndarray,
+    *,
+    initial: bool,
+) -> dict[str, np.ndarray]:
     kyc = rng.choice(3, size=n_cons, p=[0.12, 0.5, 0.38]).astype(np.int8)
     related = np.zeros(n_cons, bool)
     if initial:
         related[rng.choice(n_cons, size=min(3, n_cons // 10), replace=False)] = True
-    cons = st.add_naturals(rng, n_cons, open_days, foreign_share=0.04, shared_share=0.02, kyc=kyc,
-                           related=related, dishonest=rng.random(n_cons) < 0.004)
+    cons = st.add_naturals(
+        rng,
+        n_cons,
+        open_days,
+        foreign_share=0.04,
+        shared_share=0.02,
+        kyc=kyc,
+        related=related,
+        dishonest=rng.random(n_cons) < 0.004,
+    )
     merch = st.add_legals(rng, n_merch, merch_open, MERCHANT_SECTORS)
     party = np.concatenate([cons, merch])
     opened = np.concatenate([open_days, merch_open])
-    wallets = st.accounts.add(names=[f"W{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + len(party))],
-                              cls=CLS["CUSTOMER_WALLET"], open_day=opened, owner=party, last_activity=-1)
-    weight = np.concatenate([np.exp(0.8 * rng.standard_normal(n_cons)) * np.where(kyc == 0, 0.3, 1.0),
-                             np.exp(0.6 * rng.standard_normal(n_merch))])
+    wallets = st.accounts.add(
+        names=[f"W{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + len(party))],
+        cls=CLS["CUSTOMER_WALLET"],
+        open_day=opened,
+        owner=party,
+        last_activity=-1,
+    )
+    weight = np.concatenate(
+        [
+            np.exp(0.8 * rng.standard_normal(n_cons)) * np.where(kyc == 0, 0.3, 1.0),
+            np.exp(0.6 * rng.standard_normal(n_merch)),
+        ]
+    )
     return {
-        "wallet": wallets, "party": party, "merchant": np.r_[np.zeros(n_cons, bool), np.ones(n_merch, bool)],
-        "weight": weight, "scale": np.exp(0.35 * rng.standard_normal(len(party))),
+        "wallet": wallets,
+        "party": party,
+        "merchant": np.r_[np.zeros(n_cons, bool), np.ones(n_merch, bool)],
+        "weight": weight,
+        "scale": np.exp(0.35 * rng.standard_normal(len(party))),
         "float_": to_cents(FLOAT[0] * np.exp(FLOAT[1] * rng.standard_normal(len(party)))),
         "kyc": np.r_[kyc, np.full(n_merch, -1, np.int8)],
-        "related": np.r_[related, np.zeros(n_merch, bool)], "open": opened,
+        "related": np.r_[related, np.zeros(n_merch, bool)],
+        "open": opened,
     }
 
 
@@ -89,8 +126,13 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     since = warmup.first_ord - int(rng.integers(500, 2000))
     rc = st.add_own_account("RC1", CLS["RESERVE_CENTRAL"], "PBOC", since)
     rb = st.add_own_account("RB1", CLS["RESERVE_BANK"], plan.own_bank, since)
-    of = st.add_own_account("OF1", CLS["OWN_FUNDS"], plan.own_bank, since,
-                            balance=int(plan.paid_in_capital * rng.uniform(0.25, 0.4)))
+    of = st.add_own_account(
+        "OF1",
+        CLS["OWN_FUNDS"],
+        plan.own_bank,
+        since,
+        balance=int(plan.paid_in_capital * rng.uniform(0.25, 0.4)),
+    )
     st.bank_view = rb
     n_cons = max(40, int(plan.legs_per_month / LEGS_PER_CONSUMER))
     n_merch = max(10, n_cons // 25)
@@ -99,12 +141,20 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     c = _new_customers(st, rng, n_cons, n_merch, opened, merch_open, initial=True)
     n = len(c["party"])
     vendors = st.add_legals(rng, 4, since, VENDOR_SECTORS)
-    st.biz = PayBiz(**c, paid_life=np.zeros(n, np.int64), paid_ytd=np.zeros(n, np.int64),
-                    ytd_year=warmup.first.year, last_topup=np.full(n, -10), last_withdraw=np.full(n, -10),
-                    in_today=np.zeros(n, np.int64), in_yesterday=np.zeros(n, np.int64),
-                    recent_in=np.zeros(n, np.int64),
-                    fee_rate=float(rng.uniform(0.002, 0.005)), vendors=vendors,
-                    opex_daily=int(plan.paid_in_capital * 0.0001))
+    st.biz = PayBiz(
+        **c,
+        paid_life=np.zeros(n, np.int64),
+        paid_ytd=np.zeros(n, np.int64),
+        ytd_year=warmup.first.year,
+        last_topup=np.full(n, -10),
+        last_withdraw=np.full(n, -10),
+        in_today=np.zeros(n, np.int64),
+        in_yesterday=np.zeros(n, np.int64),
+        recent_in=np.zeros(n, np.int64),
+        fee_rate=float(rng.uniform(0.002, 0.005)),
+        vendors=vendors,
+        opex_daily=int(plan.paid_in_capital * 0.0001),
+    )
     # starting balances: consumers a little spending money, merchants about two days of receipts
     acc = st.accounts
     biz = st.biz
@@ -182,10 +232,15 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         need = np.bincount(payer, weights=amt, minlength=n)
         careful = biz.recent_in + biz.in_today >= CAREFUL_INFLOW
         deficit = np.where(careful, 2 * need - bal, need - bal)
-        auto = np.flatnonzero((need > 0) & (deficit > 0) & (rng.random(n) < P_AUTO)
-                              & (day - biz.last_withdraw >= 3))
-        auto_amt = avoid_bands_up(deficit[auto].astype(np.int64) + (biz.float_[auto] * rng.random(len(auto)))
-                                  .astype(np.int64) + 100, foreign[auto])
+        auto = np.flatnonzero(
+            (need > 0) & (deficit > 0) & (rng.random(n) < P_AUTO) & (day - biz.last_withdraw >= 3)
+        )
+        auto_amt = avoid_bands_up(
+            deficit[auto].astype(np.int64)
+            + (biz.float_[auto] * rng.random(len(auto))).astype(np.int64)
+            + 100,
+            foreign[auto],
+        )
         first_t = np.full(n, 86399)
         np.minimum.at(first_t, payer, pay_t)
         auto_t = np.maximum(first_t[auto] - rng.integers(60, 1800, len(auto)), 0)
@@ -195,12 +250,14 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
 
         # accept payments within the balance (half of it when careful) and the KYC class limits
         yearly = np.where(biz.kyc == 1, KYC_LIMIT[1], np.where(biz.kyc == 2, KYC_LIMIT[2], np.inf))
-        limit = np.minimum(np.minimum(np.where(careful, bal // 2, bal), limit_kyc),
-                           yearly * KYC_MARGIN - biz.paid_ytd)
+        limit = np.minimum(
+            np.minimum(np.where(careful, bal // 2, bal), limit_kyc), yearly * KYC_MARGIN - biz.paid_ytd
+        )
         okp = accept_within(rng, payer, amt, np.floor(limit))
         payer, payee, amt, pay_t = payer[okp], payee[okp], amt[okp], pay_t[okp]
-        channel = rng.choice([CH["qr_dynamic"], CH["online_balance"], CH["qr_static"]], size=len(amt),
-                             p=[0.45, 0.35, 0.2])
+        channel = rng.choice(
+            [CH["qr_dynamic"], CH["online_balance"], CH["qr_static"]], size=len(amt), p=[0.45, 0.35, 0.2]
+        )
         static_ok = accept_within(rng, payer, amt, np.full(n, STATIC_QR_DAY)) & (amt <= 30_000)
         channel = np.where((channel == CH["qr_static"]) & ~static_ok, CH["qr_dynamic"], channel)
         channel = np.where(peer[okp], CH["online_balance"], channel)
@@ -216,8 +273,9 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         n_sp = int(rng.poisson(LAMBDA_TOPUP * cons.sum() * factors[d]))
         sp = weighted_pick(rng, np.where(cons, biz.weight, 0.0), n_sp)
         sp = sp[day - biz.last_withdraw[sp] >= 3]
-        sp_amt = avoid_bands(to_cents(lognormal_mix(r_top, len(sp), TOPUP_AMOUNTS) * biz.scale[sp], 100),
-                             foreign[sp])
+        sp_amt = avoid_bands(
+            to_cents(lognormal_mix(r_top, len(sp), TOPUP_AMOUNTS) * biz.scale[sp], 100), foreign[sp]
+        )
         np.add.at(bal, sp, sp_amt)
         np.add.at(biz.in_today, sp, sp_amt)
         sp_t = times_in_day(rng, len(sp), "retail")
@@ -230,8 +288,13 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
 
         # withdrawals, from the start-of-day balance, keeping the wallet total on its growth path
         mw = merch & (bal_start > 0) & (rng.random(n) < 0.8)
-        cw = cons & ~biz.related & (bal > np.maximum(biz.float_, 5_000)) & (day - biz.last_topup >= 3) \
+        cw = (
+            cons
+            & ~biz.related
+            & (bal > np.maximum(biz.float_, 5_000))
+            & (day - biz.last_topup >= 3)
             & (rng.random(n) < 0.08)
+        )
         prop = np.where(mw, benford_below(r_wd, bal_start * 0.45), 0.0)
         prop += np.where(cw, benford_below(r_wd, np.maximum(bal, 0) * 0.45), 0.0)
         wd = avoid_bands(scale_to_budget(prop, float(bal.sum()) - target[d], 1000), foreign)
@@ -246,22 +309,67 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         # book the legs
         topup_who = np.r_[auto, sp]
         topup_amt = np.r_[auto_amt, sp_amt]
-        top_ch = np.where(parties.country[biz.party[topup_who]] == 0,
-                          rng.choice([CH["card"], CH["transfer"]], size=len(topup_who), p=[0.7, 0.3]),
-                          CH["transfer"])
-        inflow(lg, parties, t=base_t + np.r_[auto_t, sp_t], party=biz.party[topup_who],
-               acct=biz.wallet[topup_who], bank_acct=rb, amt=topup_amt, ch=top_ch, pur=PUR["top_up"])
+        top_ch = np.where(
+            parties.country[biz.party[topup_who]] == 0,
+            rng.choice([CH["card"], CH["transfer"]], size=len(topup_who), p=[0.7, 0.3]),
+            CH["transfer"],
+        )
+        inflow(
+            lg,
+            parties,
+            t=base_t + np.r_[auto_t, sp_t],
+            party=biz.party[topup_who],
+            acct=biz.wallet[topup_who],
+            bank_acct=rb,
+            amt=topup_amt,
+            ch=top_ch,
+            pur=PUR["top_up"],
+        )
         ev = lg.new_events(len(amt))
-        lg.add(ev=ev, cust=True, t=base_t + pay_t, dr=biz.wallet[payer], cr=biz.wallet[payee],
-               payer=biz.party[payer], payee=biz.party[payee], amt=amt, ch=channel, pur=PUR["payment"])
-        fee(lg, t=base_t + 86220, payer=biz.party[fee_who], acct=biz.wallet[fee_who], bank_view=rc, own=of,
-            amt=fee_amt[fee_who])
-        outflow(lg, parties, t=base_t + wd_t, party=biz.party[wd_who], acct=biz.wallet[wd_who], bank_acct=rc,
-                amt=wd[wd_who], ch=CH["transfer"], pur=PUR["withdrawal"])
+        lg.add(
+            ev=ev,
+            cust=True,
+            t=base_t + pay_t,
+            dr=biz.wallet[payer],
+            cr=biz.wallet[payee],
+            payer=biz.party[payer],
+            payee=biz.party[payee],
+            amt=amt,
+            ch=channel,
+            pur=PUR["payment"],
+        )
+        fee(
+            lg,
+            t=base_t + 86220,
+            payer=biz.party[fee_who],
+            acct=biz.wallet[fee_who],
+            bank_view=rc,
+            own=of,
+            amt=fee_amt[fee_who],
+        )
+        outflow(
+            lg,
+            parties,
+            t=base_t + wd_t,
+            party=biz.party[wd_who],
+            acct=biz.wallet[wd_who],
+            bank_acct=rc,
+            amt=wd[wd_who],
+            ch=CH["transfer"],
+            pur=PUR["withdrawal"],
+        )
         swept = int(topup_amt.sum())
         if swept:
-            lg.add(ev=lg.new_events(1), cust=False, t=base_t + 86100, dr=rb, cr=rc, amt=swept,
-                   ch=CH["transfer"], pur=PUR["internal"])
+            lg.add(
+                ev=lg.new_events(1),
+                cust=False,
+                t=base_t + 86100,
+                dr=rb,
+                cr=rc,
+                amt=swept,
+                ch=CH["transfer"],
+                pur=PUR["internal"],
+            )
         biz.last_topup[topup_who] = day
         biz.last_withdraw[wd_who] = day
         biz.recent_in = biz.in_yesterday + biz.in_today
@@ -274,10 +382,18 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
             cost = int(min(biz.opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
             if cost > 0:
                 vendor = biz.vendors[rng.integers(len(biz.vendors))]
-                bank_external(lg, parties, t=base_t + int(rng.integers(9 * 3600, 17 * 3600)), acct=of,
-                              counterparty=[vendor], amt=cost, pur=PUR["payment"], outgoing=True)
+                bank_external(
+                    lg,
+                    parties,
+                    t=base_t + int(rng.integers(9 * 3600, 17 * 3600)),
+                    acct=of,
+                    counterparty=[vendor],
+                    amt=cost,
+                    pur=PUR["payment"],
+                    outgoing=True,
+                )
                 of_bal -= cost
     return PeriodOut(opex_daily=biz.opex_daily, fee_income=fee_income)
 
 
-__all__ = ["init", "simulate", "KYC"]
+__all__ = ["init", "simulate"]

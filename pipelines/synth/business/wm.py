@@ -14,8 +14,16 @@ from pipelines.synth.business.base import PeriodOut
 from pipelines.synth.business.common import avoid_bands, avoid_bands_up, scale_to_budget
 from pipelines.synth.ledger import CH, PUR, Ledger, bank_external, fee, inflow, outflow
 from pipelines.synth.periods import Period
-from pipelines.synth.rng import benford_below, child, day_factors, lognormal_mix, stochastic_round, times_in_day, to_cents, \
-    weighted_pick
+from pipelines.synth.rng import (
+    benford_below,
+    child,
+    day_factors,
+    lognormal_mix,
+    stochastic_round,
+    times_in_day,
+    to_cents,
+    weighted_pick,
+)
 from pipelines.synth.state import EnterpriseState
 from pipelines.synth.tables import dates, ids
 
@@ -50,7 +58,9 @@ class WMBiz:
     opex_daily: int
 
 
-def _add_investors(st: EnterpriseState, rng: np.random.Generator, n: int, open_day, *, related: int = 0) -> None:
+def _add_investors(
+    st: EnterpriseState, rng: np.random.Generator, n: int, open_day, *, related: int = 0
+) -> None:
     biz: WMBiz | None = st.biz
     legal = rng.random(n) < 0.04
     legal[:related] = False
@@ -59,15 +69,34 @@ def _add_investors(st: EnterpriseState, rng: np.random.Generator, n: int, open_d
     open_day = np.broadcast_to(np.asarray(open_day, np.int64), (n,))
     party = np.empty(n, np.int64)
     nat = np.flatnonzero(~legal)
-    party[nat] = st.add_naturals(rng, len(nat), open_day[nat], foreign_share=0.03, shared_share=0.02,
-                                 related=rel[nat], dishonest=rng.random(len(nat)) < 0.003)
+    party[nat] = st.add_naturals(
+        rng,
+        len(nat),
+        open_day[nat],
+        foreign_share=0.03,
+        shared_share=0.02,
+        related=rel[nat],
+        dishonest=rng.random(len(nat)) < 0.003,
+    )
     leg = np.flatnonzero(legal)
     party[leg] = st.add_legals(rng, len(leg), open_day[leg], (("C", 0.3), ("F", 0.3), ("I", 0.2), ("L", 0.2)))
-    acct = st.accounts.add(names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
-                           cls=CLS["CUSTOMER_SUB"], open_day=open_day, owner=party, parent=st.own["CS1"])
+    acct = st.accounts.add(
+        names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
+        cls=CLS["CUSTOMER_SUB"],
+        open_day=open_day,
+        owner=party,
+        parent=st.own["CS1"],
+    )
     scale = np.exp(0.5 * rng.standard_normal(n)) * np.where(legal, 2.0, 1.0)
-    new = dict(party=party, acct=acct, weight=np.exp(0.8 * rng.standard_normal(n)), scale=scale, related=rel,
-               last_topup=np.full(n, -10), last_withdraw=np.full(n, -10))
+    new = dict(
+        party=party,
+        acct=acct,
+        weight=np.exp(0.8 * rng.standard_normal(n)),
+        scale=scale,
+        related=rel,
+        last_topup=np.full(n, -10),
+        last_withdraw=np.full(n, -10),
+    )
     if biz is None:
         return new
     for k, v in new.items():
@@ -83,8 +112,13 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     plan = st.plan
     since = warmup.first_ord - int(rng.integers(800, 2500))
     cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian_bank, since)
-    st.add_own_account("OF1", CLS["OWN_FUNDS"], plan.own_bank, since,
-                       balance=int(plan.paid_in_capital * rng.uniform(0.3, 0.5)))
+    st.add_own_account(
+        "OF1",
+        CLS["OWN_FUNDS"],
+        plan.own_bank,
+        since,
+        balance=int(plan.paid_in_capital * rng.uniform(0.3, 0.5)),
+    )
     st.add_own_account("ST1", CLS["SETTLEMENT"], plan.custodian_bank, since)
     st.bank_view = cs
     n = max(60, int(plan.legs_per_month / LEGS_PER_INVESTOR))
@@ -92,17 +126,25 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     prods = PRODUCTS[:1] + PRODUCTS[2:3] if n_prod == 2 else PRODUCTS
     funds = st.add_legals(rng, len(prods), since, (("K", 1.0),))
     new = _add_investors(st, rng, n, rng.integers(since, warmup.first_ord, n), related=2)
-    hold = (np.exp(np.log(15000) + 0.7 * rng.standard_normal((n, len(prods)))) * new["scale"][:, None] * 100)
+    hold = np.exp(np.log(15000) + 0.7 * rng.standard_normal((n, len(prods)))) * new["scale"][:, None] * 100
     has = rng.random((n, len(prods))) < np.array([0.7] + [0.35] * (len(prods) - 1))
     principal = np.where(has, hold, 0).astype(np.int64)
     pos = np.full((n, len(prods)), -1)
     pos[has] = np.arange(int(has.sum()))
     start = np.where(has, st.accounts.open[new["acct"]][:, None] + rng.integers(0, 60, (n, len(prods))), -1)
     start = np.minimum(start, warmup.first_ord - 1)
-    st.biz = WMBiz(**new, fund_party=funds, kinds=tuple(k for k, _ in prods),
-                   fee_rate=np.array([f for _, f in prods]), pos=pos, principal=principal, start=start,
-                   inv_seq=int(has.sum()), vendors=st.add_legals(rng, 3, since, VENDOR_SECTORS),
-                   opex_daily=int(plan.paid_in_capital * 0.00005))
+    st.biz = WMBiz(
+        **new,
+        fund_party=funds,
+        kinds=tuple(k for k, _ in prods),
+        fee_rate=np.array([f for _, f in prods]),
+        pos=pos,
+        principal=principal,
+        start=start,
+        inv_seq=int(has.sum()),
+        vendors=st.add_legals(rng, 3, since, VENDOR_SECTORS),
+        opex_daily=int(plan.paid_in_capital * 0.00005),
+    )
     acc = st.accounts
     acc.balance[new["acct"]] = to_cents(np.exp(np.log(500) + 1.0 * rng.standard_normal(n)))
     acc.balance[cs] = acc.balance[new["acct"]].sum()
@@ -145,11 +187,22 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         fees = np.rint(amt * biz.fee_rate[prod]).astype(np.int64)
         need = amt + fees
         short = need > bal[biz.acct[who]]
-        top_amt = avoid_bands_up(need - bal[biz.acct[who]] + to_cents(rng.uniform(0, 200, len(who))), foreign[who])
+        top_amt = avoid_bands_up(
+            need - bal[biz.acct[who]] + to_cents(rng.uniform(0, 200, len(who))), foreign[who]
+        )
         t0 = base_t + times_in_day(rng, len(who), "office", lo=8 * 3600, hi=21 * 3600)
         tw = who[short]
-        inflow(lg, parties, t=t0[short] - 300, party=biz.party[tw], acct=biz.acct[tw], bank_acct=cs,
-               amt=top_amt[short], ch=CH["transfer"], pur=PUR["top_up"])
+        inflow(
+            lg,
+            parties,
+            t=t0[short] - 300,
+            party=biz.party[tw],
+            acct=biz.acct[tw],
+            bank_acct=cs,
+            amt=top_amt[short],
+            ch=CH["transfer"],
+            pur=PUR["top_up"],
+        )
         np.add.at(bal, biz.acct[tw], top_amt[short])
         biz.last_topup[tw] = day
         fresh = biz.pos[who, prod] < 0
@@ -157,13 +210,39 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         biz.start[who[fresh], prod[fresh]] = day
         biz.inv_seq += int(fresh.sum())
         ev = lg.new_events(len(who))
-        lg.add(ev=ev, cust=True, t=t0, dr=biz.acct[who], cr=stl, payer=biz.party[who], amt=amt,
-               ch=CH["online_balance"], pur=PUR["investment"], inv=biz.pos[who, prod])
-        lg.add(ev=ev, cust=False, t=t0, dr=cs, cr=stl, amt=amt, ch=CH["transfer"], pur=PUR["investment"],
-               inv=biz.pos[who, prod])
+        lg.add(
+            ev=ev,
+            cust=True,
+            t=t0,
+            dr=biz.acct[who],
+            cr=stl,
+            payer=biz.party[who],
+            amt=amt,
+            ch=CH["online_balance"],
+            pur=PUR["investment"],
+            inv=biz.pos[who, prod],
+        )
+        lg.add(
+            ev=ev,
+            cust=False,
+            t=t0,
+            dr=cs,
+            cr=stl,
+            amt=amt,
+            ch=CH["transfer"],
+            pur=PUR["investment"],
+            inv=biz.pos[who, prod],
+        )
         paid_fee = fees > 0
-        fee(lg, t=t0[paid_fee] + 30, payer=biz.party[who[paid_fee]], acct=biz.acct[who[paid_fee]], bank_view=cs,
-            own=of, amt=fees[paid_fee])
+        fee(
+            lg,
+            t=t0[paid_fee] + 30,
+            payer=biz.party[who[paid_fee]],
+            acct=biz.acct[who[paid_fee]],
+            bank_view=cs,
+            own=of,
+            amt=fees[paid_fee],
+        )
         fee_income += int(fees.sum())
         of_bal += int(fees.sum())
         np.subtract.at(bal, biz.acct[who], need)
@@ -185,19 +264,54 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         ri, rp, red = ri[m], rp[m], red[m]
         t1 = base_t + times_in_day(rng, len(ri), "office", lo=9 * 3600, hi=15 * 3600)
         ev = lg.new_events(len(ri))
-        lg.add(ev=ev, cust=True, t=t1, dr=stl, cr=biz.acct[ri], payee=biz.party[ri], amt=red,
-               ch=CH["online_balance"], pur=PUR["redemption"], inv=biz.pos[ri, rp])
-        lg.add(ev=ev, cust=False, t=t1, dr=stl, cr=cs, amt=red, ch=CH["transfer"], pur=PUR["redemption"],
-               inv=biz.pos[ri, rp])
+        lg.add(
+            ev=ev,
+            cust=True,
+            t=t1,
+            dr=stl,
+            cr=biz.acct[ri],
+            payee=biz.party[ri],
+            amt=red,
+            ch=CH["online_balance"],
+            pur=PUR["redemption"],
+            inv=biz.pos[ri, rp],
+        )
+        lg.add(
+            ev=ev,
+            cust=False,
+            t=t1,
+            dr=stl,
+            cr=cs,
+            amt=red,
+            ch=CH["transfer"],
+            pur=PUR["redemption"],
+            inv=biz.pos[ri, rp],
+        )
         np.subtract.at(biz.principal, (ri, rp), red)
         np.add.at(bal, biz.acct[ri], red)
         reds = int(red.sum())
 
         # settlement with the funds, gross: each subscription paid on, each redemption received
-        bank_external(lg, parties, t=t0 + 600, acct=stl, counterparty=biz.fund_party[prod], amt=amt,
-                      pur=PUR["payment"], outgoing=True)
-        bank_external(lg, parties, t=t1 - 600, acct=stl, counterparty=biz.fund_party[rp], amt=red,
-                      pur=PUR["payment"], outgoing=False)
+        bank_external(
+            lg,
+            parties,
+            t=t0 + 600,
+            acct=stl,
+            counterparty=biz.fund_party[prod],
+            amt=amt,
+            pur=PUR["payment"],
+            outgoing=True,
+        )
+        bank_external(
+            lg,
+            parties,
+            t=t1 - 600,
+            acct=stl,
+            counterparty=biz.fund_party[rp],
+            amt=red,
+            pur=PUR["payment"],
+            outgoing=False,
+        )
 
         # investors take idle money home, keeping the idle total on its growth path
         idle = bal[biz.acct]
@@ -205,28 +319,48 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         prop = np.where(cand, benford_below(r_wd, idle), 0.0)
         wd = avoid_bands(scale_to_budget(prop, float(idle.sum()) - idle_target[d], 1000), foreign)
         ww = np.flatnonzero(wd > 0)
-        outflow(lg, parties, t=base_t + times_in_day(rng, len(ww), "office", lo=8 * 3600, hi=22 * 3600),
-                party=biz.party[ww], acct=biz.acct[ww], bank_acct=cs, amt=wd[ww], ch=CH["transfer"],
-                pur=PUR["withdrawal"])
+        outflow(
+            lg,
+            parties,
+            t=base_t + times_in_day(rng, len(ww), "office", lo=8 * 3600, hi=22 * 3600),
+            party=biz.party[ww],
+            acct=biz.acct[ww],
+            bank_acct=cs,
+            amt=wd[ww],
+            ch=CH["transfer"],
+            pur=PUR["withdrawal"],
+        )
         bal[biz.acct[ww]] -= wd[ww]
         biz.last_withdraw[ww] = day
 
         if (day + 3) % 7 < 5 and biz.opex_daily:
             cost = int(min(biz.opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
             if cost > 0:
-                bank_external(lg, parties, t=base_t + int(rng.integers(9 * 3600, 17 * 3600)), acct=of,
-                              counterparty=[biz.vendors[rng.integers(len(biz.vendors))]], amt=cost,
-                              pur=PUR["payment"], outgoing=True)
+                bank_external(
+                    lg,
+                    parties,
+                    t=base_t + int(rng.integers(9 * 3600, 17 * 3600)),
+                    acct=of,
+                    counterparty=[biz.vendors[rng.integers(len(biz.vendors))]],
+                    amt=cost,
+                    pur=PUR["payment"],
+                    outgoing=True,
+                )
                 of_bal -= cost
         aum[d] = biz.principal.sum()
         net_red[d] = reds - subs
 
     hi, hp = np.nonzero(held)
-    inv = pl.DataFrame({
-        "investment_id": ids("inv", biz.pos[hi, hp]), "as_of_date": dates(np.full(len(hi), period.last_ord)),
-        "investor_party_id": ids("party", biz.party[hi]),
-        "product_type": pl.Series([biz.kinds[p] for p in hp.tolist()], dtype=pl.String),
-        "principal": biz.principal[hi, hp], "start_date": dates(biz.start[hi, hp]),
-    }).sort("investment_id")
-    return PeriodOut(investments=inv, aum=aum, net_redemptions=net_red, opex_daily=biz.opex_daily,
-                     fee_income=fee_income)
+    inv = pl.DataFrame(
+        {
+            "investment_id": ids("inv", biz.pos[hi, hp]),
+            "as_of_date": dates(np.full(len(hi), period.last_ord)),
+            "investor_party_id": ids("party", biz.party[hi]),
+            "product_type": pl.Series([biz.kinds[p] for p in hp.tolist()], dtype=pl.String),
+            "principal": biz.principal[hi, hp],
+            "start_date": dates(biz.start[hi, hp]),
+        }
+    ).sort("investment_id")
+    return PeriodOut(
+        investments=inv, aum=aum, net_redemptions=net_red, opex_daily=biz.opex_daily, fee_income=fee_income
+    )

@@ -43,9 +43,16 @@ class Case:
     parties: list[str] = field(default_factory=list)
 
     def truth(self) -> dict:
-        return {"case_id": self.case_id, "class": self.cls, "enterprise_id": self.enterprise_id,
-                "period": self.period, "submission_id": self.submission_id, "expected": list(self.expected),
-                "records": self.records, "parties": self.parties}
+        return {
+            "case_id": self.case_id,
+            "class": self.cls,
+            "enterprise_id": self.enterprise_id,
+            "period": self.period,
+            "submission_id": self.submission_id,
+            "expected": list(self.expected),
+            "records": self.records,
+            "parties": self.parties,
+        }
 
 
 @dataclass

@@ -16,8 +16,9 @@ def cases_per_class(slots: int) -> int:
     return max(3, min(10, slots // 40))
 
 
-def plan_cases(seed: int, plans: list[EnterprisePlan], periods: list[Period],
-               classes: list[str]) -> dict[tuple[int, int], Case]:
+def plan_cases(
+    seed: int, plans: list[EnterprisePlan], periods: list[Period], classes: list[str]
+) -> dict[tuple[int, int], Case]:
     """(enterprise index, period index) -> the case injected there."""
     unknown = [c for c in classes if c not in REGISTRY]
     if unknown:
@@ -29,16 +30,24 @@ def plan_cases(seed: int, plans: list[EnterprisePlan], periods: list[Period],
     for name in classes:
         inj = REGISTRY[name]
         cands = [
-            (p.index, i) for p in plans for i in range(len(periods))
-            if p.ent_type in inj.ent_types and p.peers >= inj.min_peers and not (inj.needs_history and i == 0)
-            and (p.index, i) not in taken and inj.eligible(p, i)
+            (p.index, i)
+            for p in plans
+            for i in range(len(periods))
+            if p.ent_type in inj.ent_types
+            and p.peers >= inj.min_peers
+            and not (inj.needs_history and i == 0)
+            and (p.index, i) not in taken
+            and inj.eligible(p, i)
         ]
         key = {c: float(rng.random()) for c in cands}
         per_ent: Counter = Counter()
         per_period: Counter = Counter()
         for _ in range(min(k, len(cands))):
-            best = min((c for c in cands if c not in taken),
-                       key=lambda c: (per_ent[c[0]], used[c[0]], per_period[c[1]], key[c]), default=None)
+            best = min(
+                (c for c in cands if c not in taken),
+                key=lambda c: (per_ent[c[0]], used[c[0]], per_period[c[1]], key[c]),
+                default=None,
+            )
             if best is None:
                 break
             taken[best] = name
@@ -52,6 +61,12 @@ def plan_cases(seed: int, plans: list[EnterprisePlan], periods: list[Period],
     for n, (e, i) in enumerate(slots, start=1):
         name = taken[(e, i)]
         eid = by_index[e].enterprise_id
-        out[(e, i)] = Case(case_id=f"c{n:04d}", cls=name, enterprise_id=eid, period=periods[i].label,
-                           submission_id=f"{eid}-{periods[i].label}-v1", expected=list(REGISTRY[name].expected))
+        out[(e, i)] = Case(
+            case_id=f"c{n:04d}",
+            cls=name,
+            enterprise_id=eid,
+            period=periods[i].label,
+            submission_id=f"{eid}-{periods[i].label}-v1",
+            expected=list(REGISTRY[name].expected),
+        )
     return out

@@ -33,8 +33,24 @@ class ReserveShortfall(Injector):
             raise RuntimeError(f"{ctx.case.case_id}: no wallet balance to fall short of")
         cpty = st.add_legals(ctx.rng, 1, period.first_ord, (("K", 1.0),))
         rc = st.own["RC1"]
-        bank_external(lg, st.parties, t=d1 * 86400 + 10 * 3600 + int(ctx.rng.integers(0, 3600)), acct=rc,
-                      counterparty=cpty, amt=amount, pur=PUR["payment"], outgoing=True)
-        bank_external(lg, st.parties, t=d2 * 86400 + 10 * 3600 + int(ctx.rng.integers(0, 3600)), acct=rc,
-                      counterparty=cpty, amt=amount, pur=PUR["payment"], outgoing=False)
+        bank_external(
+            lg,
+            st.parties,
+            t=d1 * 86400 + 10 * 3600 + int(ctx.rng.integers(0, 3600)),
+            acct=rc,
+            counterparty=cpty,
+            amt=amount,
+            pur=PUR["payment"],
+            outgoing=True,
+        )
+        bank_external(
+            lg,
+            st.parties,
+            t=d2 * 86400 + 10 * 3600 + int(ctx.rng.integers(0, 3600)),
+            acct=rc,
+            counterparty=cpty,
+            amt=amount,
+            pur=PUR["payment"],
+            outgoing=False,
+        )
         ctx.case.parties = ids("party", cpty).to_list()

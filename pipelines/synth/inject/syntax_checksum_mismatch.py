@@ -24,7 +24,7 @@ class ChecksumMismatch(Injector):
         fields = lines[row].split(b",")
         h = fields[col].decode()
         pos = int(ctx.rng.integers(0, len(h)))
-        fields[col] = (h[:pos] + "0123456789abcdef"[(int(h[pos], 16) + 1) % 16] + h[pos + 1:]).encode()
+        fields[col] = (h[:pos] + "0123456789abcdef"[(int(h[pos], 16) + 1) % 16] + h[pos + 1 :]).encode()
         lines[row] = b",".join(fields)
         path.write_bytes(b"\n".join(lines))
         ctx.case.records = {"parties": [fields[header.index("party_id")].decode()]}

@@ -23,7 +23,9 @@ class BalanceArithmetic(Injector):
         pick = rows.row(int(ctx.rng.integers(0, rows.height)), named=True)
         delta = int(ctx.rng.integers(100, 10_000)) + pick["closing"] // int(ctx.rng.integers(20, 100))
         fixed = bal.with_columns(
-            closing=pl.when(pl.col("_i") == pick["_i"]).then(pl.col("closing") + delta).otherwise(pl.col("closing"))
+            closing=pl.when(pl.col("_i") == pick["_i"])
+            .then(pl.col("closing") + delta)
+            .otherwise(pl.col("closing"))
         ).drop("_i")
         ctx.case.records = {"account_balances": [f"{pick['account_id']}|{pick['biz_date'].isoformat()}"]}
         return {**tables, "account_balances": fixed}
