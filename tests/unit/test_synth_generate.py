@@ -170,7 +170,7 @@ def test_value_formats(clean: Path) -> None:
     assert (parties["country"] != "CN").any()
     profile = _frame(folder, "enterprise_profile")
     assert profile.height == 1 and profile["ent_type"][0] == "PAY"
-    from pipelines.synth.uscc import is_valid
+    from pipelines.quality.uscc import is_valid
 
     assert is_valid(profile["uscc"][0])
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.quality.uscc import CHARSET, WEIGHTS, check_character, is_valid
 from pipelines.synth import uscc
 
 
 @pytest.mark.parametrize("code", ["91310115MA1K000190", "91440300MA5D000129"])
 def test_examples_are_valid(code: str) -> None:
-    assert uscc.check_char(code[:17]) == code[17]
-    assert uscc.is_valid(code)
+    assert check_character(code[:17]) == code[17]
+    assert is_valid(code)
 
 
 @pytest.mark.parametrize(
     "code", ["91310115MA1K000191", "91440300MA5D00012A", "9131011", "91310115MA1K0001I0"]
 )
 def test_wrong_codes_are_invalid(code: str) -> None:
-    assert not uscc.is_valid(code)
+    assert not is_valid(code)
 
 
 def test_check_char_31_maps_to_0() -> None:
@@ -25,7 +26,7 @@ def test_check_char_31_maps_to_0() -> None:
     for serial in range(5000):
         code = uscc.make("310115", serial)
         body = code[:17]
-        total = sum(uscc.CHARS.index(c) * w for c, w in zip(body, uscc.WEIGHTS, strict=True))
+        total = sum(CHARSET.index(c) * w for c, w in zip(body, WEIGHTS, strict=True))
         if total % 31 == 0:
             assert code[17] == "0"
             return
@@ -34,8 +35,8 @@ def test_check_char_31_maps_to_0() -> None:
 
 def test_generated_codes_are_valid_and_distinct() -> None:
     codes = [uscc.make(region, serial) for region in ("310115", "440305") for serial in range(2000)]
-    assert all(len(c) == 18 and uscc.is_valid(c) for c in codes)
+    assert all(len(c) == 18 and is_valid(c) for c in codes)
     assert len(set(codes)) == len(codes)
     # one wrong character anywhere in the body breaks the check
     bad = codes[7][:5] + ("A" if codes[7][5] != "A" else "B") + codes[7][6:]
-    assert not uscc.is_valid(bad)
+    assert not is_valid(bad)
