@@ -13,8 +13,13 @@ import polars as pl
 from pipelines.synth.books import CLS
 from pipelines.synth.business import lending
 from pipelines.synth.business.base import PeriodOut
-from pipelines.synth.business.common import avoid_bands, scale_to_budget, split_proportional
-from pipelines.synth.ledger import CH, PUR, Ledger, bank_external, fee, inflow, outflow
+from pipelines.synth.business.common import (
+    avoid_bands,
+    pay_operating_costs,
+    scale_to_budget,
+    split_proportional,
+)
+from pipelines.synth.ledger import CH, PUR, Ledger, fee, inflow, outflow
 from pipelines.synth.periods import Period
 from pipelines.synth.rng import (
     benford_below,
@@ -475,20 +480,7 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         bal[biz.lender_acct[who]] -= wd[who]
         biz.lender_last_withdraw[who] = day
 
-        if (day + 3) % 7 < 5 and biz.opex_daily:
-            cost = int(min(biz.opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
-            if cost > 0:
-                bank_external(
-                    lg,
-                    parties,
-                    t=base_t + int(rng.integers(9 * 3600, 17 * 3600)),
-                    acct=of,
-                    counterparty=[biz.vendors[rng.integers(len(biz.vendors))]],
-                    amt=cost,
-                    pur=PUR["payment"],
-                    outgoing=True,
-                )
-                of_bal -= cost
+        of_bal -= pay_operating_costs(lg, parties, rng, biz.opex_daily, biz.vendors, of, of_bal, base_t, day)
 
     written = lending.write_off(biz.loans, biz.pos, period.last_ord)
     loans_df, debt_inv = lending.snapshot(biz.loans, biz.pos, period, written, product="cf_debt")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipelines.synth.ledger import PUR, bank_external
+
 # PBOC large-value thresholds (indicators.md, AML): cash, legal-person transfer, natural-person domestic and
 # cross-border transfer, in cents.
 T_CASH, T_LEGAL, T_NATURAL, T_NATURAL_XB = 5_000_000, 200_000_000, 50_000_000, 20_000_000
@@ -89,3 +91,22 @@ def split_proportional(total: np.ndarray, weights: np.ndarray, group: np.ndarray
     extra = np.zeros(n, np.int64)
     extra[order] = (rank < rem[g_sorted]).astype(np.int64)
     return base + extra
+
+
+def pay_operating_costs(lg, parties, rng, opex_daily, vendors, of, of_bal, base_t: int, day: int) -> float:
+    """A working day's operating cost paid from own funds to a vendor (bank leg); returns the amount."""
+    if not ((day + 3) % 7 < 5 and opex_daily):
+        return 0
+    cost = int(min(opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
+    if cost > 0:
+        bank_external(
+            lg,
+            parties,
+            t=base_t + int(rng.integers(9 * 3600, 17 * 3600)),
+            acct=of,
+            counterparty=[vendors[rng.integers(len(vendors))]],
+            amt=cost,
+            pur=PUR["payment"],
+            outgoing=True,
+        )
+    return max(cost, 0)

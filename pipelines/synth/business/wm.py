@@ -11,7 +11,7 @@ import polars as pl
 
 from pipelines.synth.books import CLS
 from pipelines.synth.business.base import PeriodOut
-from pipelines.synth.business.common import avoid_bands, avoid_bands_up, scale_to_budget
+from pipelines.synth.business.common import avoid_bands, avoid_bands_up, pay_operating_costs, scale_to_budget
 from pipelines.synth.ledger import CH, PUR, Ledger, bank_external, fee, inflow, outflow
 from pipelines.synth.periods import Period
 from pipelines.synth.rng import (
@@ -333,20 +333,7 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         bal[biz.acct[ww]] -= wd[ww]
         biz.last_withdraw[ww] = day
 
-        if (day + 3) % 7 < 5 and biz.opex_daily:
-            cost = int(min(biz.opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
-            if cost > 0:
-                bank_external(
-                    lg,
-                    parties,
-                    t=base_t + int(rng.integers(9 * 3600, 17 * 3600)),
-                    acct=of,
-                    counterparty=[biz.vendors[rng.integers(len(biz.vendors))]],
-                    amt=cost,
-                    pur=PUR["payment"],
-                    outgoing=True,
-                )
-                of_bal -= cost
+        of_bal -= pay_operating_costs(lg, parties, rng, biz.opex_daily, biz.vendors, of, of_bal, base_t, day)
         aum[d] = biz.principal.sum()
         net_red[d] = reds - subs
 
