@@ -6,6 +6,7 @@ Every writing step holds the single-writer lock; runs use the in-process executo
 `warehouse_writer` pool, so two runs never interleave on the warehouse.
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -138,7 +139,9 @@ def landing_sensor(context: SensorEvaluationContext, suptech: SupTechHome):
         return dg.SkipReason(f"no complete package in {home.landing}")
     key = "|".join(f"{p.folder}@{p.manifest_mtime.timestamp()}" for p in packages)
     context.log.info(f"found {len(packages)} package(s): " + ", ".join(p.folder_id for p in packages[:20]))
-    return dg.RunRequest(run_key=str(abs(hash(key))), tags={AS_OF_TAG: now.isoformat()})
+    # a stable key (not hash(): randomised per process) so the same packages never start two runs
+    run_key = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return dg.RunRequest(run_key=run_key, tags={AS_OF_TAG: now.isoformat()})
 
 
 @dg.schedule(job=cycle_job, cron_schedule="0 2 1 * *", execution_timezone="Asia/Shanghai")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,7 +76,9 @@ def test_broken_versions_are_final_and_corrections_current(cycle) -> None:
         if case["class"] not in expected:
             continue
         sid = case["submission_id"]
-        status = con.execute("select status from intake.submissions where submission_id = ?", [sid]).fetchone()
+        status = con.execute(
+            "select status from intake.submissions where submission_id = ?", [sid]
+        ).fetchone()
         assert status == (expected[case["class"]],), sid
         current = con.execute(
             "select submission_id, status from intake.submissions where enterprise_id = ? and period = ? "
@@ -85,6 +89,15 @@ def test_broken_versions_are_final_and_corrections_current(cycle) -> None:
 
 
 def test_edit_reports_written_for_every_submission(cycle) -> None:
-    home, report, _, _ = cycle
+    home, report, truth, _ = cycle
     edit = Path(home.reports) / "edit"
     assert {p.stem for p in edit.glob("*.csv")} == set(report.statuses)
+    expected_stage = {"syntax.checksum_mismatch": "S", "validity.balance_arithmetic": "V"}
+    for case in truth:
+        if case["class"] not in expected_stage:
+            continue
+        doc = json.loads((edit / f"{case['submission_id']}.json").read_text(encoding="utf-8"))
+        assert doc["status"] in ("MALFORMED", "REJECTED")
+        assert set(doc["counts_by_stage"]) == {expected_stage[case["class"]]}, doc["counts_by_stage"]
+        rows = list(csv.DictReader((edit / f"{case['submission_id']}.csv").open(encoding="utf-8")))
+        assert rows and all(r["stage"] == expected_stage[case["class"]] for r in rows)

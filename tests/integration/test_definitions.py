@@ -31,7 +31,10 @@ def test_workspace_validates_like_dagster_dev() -> None:
     dagster = Path(sys.executable).with_name("dagster")
     proc = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -46,6 +49,9 @@ def test_sensor_requests_a_run_only_when_packages_wait(tmp_path: Path) -> None:
         request = definitions.landing_sensor(ctx)
     assert isinstance(request, dg.RunRequest)
     assert definitions.AS_OF_TAG in request.tags
+    with dg.build_sensor_context(resources={"suptech": resource}) as ctx:
+        again = definitions.landing_sensor(ctx)
+    assert again.run_key == request.run_key  # the same packages never start a second run
 
 
 @pytest.mark.slow
