@@ -1,4 +1,4 @@
-"""The `suptech` command: synth, run, status, query.
+"""The `suptech` command: synth, run, status, query, summary, plus the verbs in `pipelines/commands/`.
 
 Every verb takes --home (default $SUPTECH_HOME, else ./var). Exit codes: 0 success, 1 the work failed
 (message on stderr), 2 usage error.
@@ -10,60 +10,14 @@ import json
 import multiprocessing.util
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipelines.commands import register_all
+from pipelines.commands.common import err, home_option, out, parse_as_of, progress_bar
 from pipelines.home import Home
-
-err = Console(stderr=True)
-out = Console()
-
-home_option = click.option(
-    "--home",
-    "home_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="SupTech home folder (default: $SUPTECH_HOME or ./var).",
-)
-
-
-def parse_as_of(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-@contextmanager
-def progress_bar(enabled: bool = True) -> Iterator:
-    """A rich progress bar driven by (step, done, total) callbacks; silent when not a terminal."""
-    if not enabled:
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description:<40}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(step: str, done: int, total: int) -> None:
-            key = step.split(" ")[0]
-            if key not in tasks:
-                tasks[key] = bar.add_task(step, total=max(total, 1))
-            bar.update(tasks[key], completed=done, total=max(total, 1), description=step[:40])
-
-        yield update
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -275,6 +229,9 @@ def summary(home_dir) -> None:
     out.print(f"archive of delivered packages:    {home.archive}")
     example = alerts_table or "intake.submissions"
     out.print(f'try: suptech query --home {home.root} "select * from {example} limit 20"')
+
+
+register_all(cli)
 
 
 def main() -> None:
