@@ -12,7 +12,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup demo test lint format dbt-parse dev clean
+.PHONY: setup setup-browser demo test lint format dbt-parse dev clean
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,12 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
+# Debian's chromium for the browser tests of the HTML reports (apt, as root or through sudo).
+setup-browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; else \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium; fi
+
 dbt-parse: setup
 	cd dbt_project && SUPTECH_WAREHOUSE=$${SUPTECH_WAREHOUSE:-/tmp/suptech-parse.duckdb} ../$(BIN)/dbt parse --quiet --profiles-dir .
 
@@ -33,7 +39,7 @@ demo: setup dbt-parse
 	$(BIN)/suptech run --home "$(DEMO_HOME)" --backfill
 	$(BIN)/suptech summary --home "$(DEMO_HOME)"
 
-test: setup dbt-parse
+test: setup setup-browser dbt-parse
 	$(BIN)/ruff check pipelines tests bench
 	$(BIN)/pytest -q -n 2 --durations=15
 
