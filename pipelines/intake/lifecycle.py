@@ -12,6 +12,8 @@ from datetime import datetime
 
 import duckdb
 
+from pipelines.intake import audit
+
 RECEIVED = "RECEIVED"
 MALFORMED = "MALFORMED"
 REJECTED = "REJECTED"
@@ -19,6 +21,7 @@ ACCEPTED = "ACCEPTED"
 ACCEPTED_WITH_WARNINGS = "ACCEPTED_WITH_WARNINGS"
 SUPERSEDED = "SUPERSEDED"
 DUPLICATE = "DUPLICATE"
+ACKNOWLEDGED = "ACKNOWLEDGED"  # an event only: the submission keeps its status
 ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
 FINAL_STATUSES = (MALFORMED, REJECTED)
 
@@ -30,11 +33,25 @@ def record_event(
     at: datetime,
     reason: str | None = None,
     details: Mapping | None = None,
-) -> None:
-    con.execute(
-        "insert into intake.submission_events (submission_id, status, event_at, reason, details) values (?, ?, ?, ?, ?)",
+    *,
+    action: str | None = None,
+    actor: str = audit.INTAKE_ACTOR,
+) -> int:
+    """Record a status event and its audit entry (same transaction as the caller's change)."""
+    (event_id,) = con.execute(
+        "insert into intake.submission_events (submission_id, status, event_at, reason, details) "
+        "values (?, ?, ?, ?, ?) returning event_id",
         [submission_id, status, at, reason, json.dumps(details, default=str) if details else None],
+    ).fetchone()
+    audit.append(
+        con,
+        action or status.lower(),
+        submission_id,
+        at,
+        {"event_id": event_id, "status": status, "reason": reason, **(details or {})},
+        actor,
     )
+    return event_id
 
 
 def set_status(
@@ -77,22 +94,58 @@ def decide(
     ).fetchall()
     for sid, ent, period, version, received_at in order:
         when = received_at if backfill else at
-        n_err, n_warn = errors.get(sid, 0), warnings.get(sid, 0)
-        if n_err:
-            set_status(con, sid, REJECTED, when, f"{n_err} validity error(s): see the edit report")
-            decided[sid] = REJECTED
-            continue
-        status = ACCEPTED_WITH_WARNINGS if n_warn else ACCEPTED
-        set_status(
-            con, sid, status, when, f"{n_warn} warning(s) to acknowledge" if n_warn else "passed all checks"
+        con.execute("begin transaction")
+        try:
+            decided.update(
+                _decide_one(con, sid, ent, period, version, errors.get(sid, 0), warnings.get(sid, 0), when)
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    return decided
+
+
+def _decide_one(
+    con: duckdb.DuckDBPyConnection,
+    sid: str,
+    ent: str,
+    period: str,
+    version: int,
+    n_err: int,
+    n_warn: int,
+    when: datetime,
+) -> dict[str, str]:
+    """One submission's decision, the supersession it causes and its version diff (one transaction)."""
+    if n_err:
+        set_status(con, sid, REJECTED, when, f"{n_err} validity error(s): see the edit report")
+        return {sid: REJECTED}
+    status = ACCEPTED_WITH_WARNINGS if n_warn else ACCEPTED
+    set_status(
+        con, sid, status, when, f"{n_warn} warning(s) to acknowledge" if n_warn else "passed all checks"
+    )
+    decided = {sid: status}
+    older = con.execute(
+        "select submission_id from intake.submissions where enterprise_id = ? and period = ? "
+        "and version < ? and status in (?, ?) order by version",
+        [ent, period, version, *ACCEPTED_STATUSES],
+    ).fetchall()
+    for (old,) in older:
+        set_status(con, old, SUPERSEDED, when, f"superseded by {sid}")
+        decided[old] = SUPERSEDED
+    if older:
+        from pipelines.intake import diff  # late: diff imports the quality package
+
+        base = older[-1][0]  # the version that was current until now
+        diffs = diff.store(con, base, sid, when)
+        audit.append(
+            con,
+            "version_diff",
+            sid,
+            when,
+            {
+                "base": base,
+                "rows": {d.filing_type: [d.rows_added, d.rows_removed, d.rows_changed] for d in diffs},
+            },
         )
-        decided[sid] = status
-        older = con.execute(
-            "select submission_id from intake.submissions where enterprise_id = ? and period = ? "
-            "and version < ? and status in (?, ?)",
-            [ent, period, version, *ACCEPTED_STATUSES],
-        ).fetchall()
-        for (old,) in older:
-            set_status(con, old, SUPERSEDED, when, f"superseded by {sid}")
-            decided[old] = SUPERSEDED
     return decided

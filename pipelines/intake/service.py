@@ -19,7 +19,7 @@ import duckdb
 from pipelines.calendar import due_at, ent_type_of, manifest_grace_seconds
 from pipelines.contracts import load_contracts
 from pipelines.home import Home
-from pipelines.intake import lifecycle
+from pipelines.intake import audit, lifecycle
 from pipelines.intake.package import (
     Package,
     Problem,
@@ -252,9 +252,13 @@ def take_in_package(
         if problems:
             lifecycle.record_event(con, sid, lifecycle.MALFORMED, decided_at, _summary(problems))
         else:
+            audit.append(con, "verified", sid, decided_at, {"files": len(staged), "syntax": "passed"})
             contracts = load_contracts()
             for ft, table in staged.items():
                 insert_raw(con, table, contracts[ft], sid)
+            # staged tables hold exactly the rows just appended
+            loaded = {ft: con.execute(f"select count(*) from {t}").fetchone()[0] for ft, t in staged.items()}
+            audit.append(con, "loaded", sid, decided_at, {"rows": loaded})
         con.execute(
             "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
             [sid, n, identity, received_at, status, str(archive_path)],
@@ -284,7 +288,15 @@ def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, a
             reason = f"submission_id already used; resubmit as v{_next_version(con, ent, period)}"
             record_findings(con, [Finding(sid, "S005", reason)], found_at=decided_at, attempt=n)
         # The event belongs to this delivery; the submission's own status does not change.
-        lifecycle.record_event(con, sid, outcome, decided_at, reason, {"delivery_n": n, "identity": identity})
+        lifecycle.record_event(
+            con,
+            sid,
+            outcome,
+            decided_at,
+            reason,
+            {"delivery_n": n, "identity": identity},
+            action="duplicate_redrop" if outcome == lifecycle.DUPLICATE else "conflicting_reuse",
+        )
         con.execute(
             "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
             [sid, n, identity, received_at, outcome, str(archive_path)],

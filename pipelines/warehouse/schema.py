@@ -5,6 +5,10 @@ intake.submissions     one row per submission_id (its latest state)
 intake.deliveries      one row per delivery of a package (re-drops included)
 intake.files           the manifest's file entries per submission
 intake.submission_events  every status change, kept forever
+intake.audit_log       every intake action, hash-chained (pipelines/intake/audit.py)
+intake.acknowledgements  warnings acknowledged by the filer, with the reason
+intake.version_diffs   per new version and filing type: rows added/removed/changed, control totals moved
+intake.version_diff_fields  per changed column: count and example record keys
 quality.findings       one row per failing record per rule per attempt (capped; true counts in rule_results)
 quality.rule_results   per submission and rule: PASS, FAIL or SKIPPED with the true finding count
 """
@@ -67,6 +71,45 @@ create table if not exists intake.submission_events (
     event_at        timestamptz not null,
     reason          varchar,
     details         json
+);
+create table if not exists intake.audit_log (
+    seq             bigint primary key,  -- 1, 2, 3, ... without gaps
+    "at"            timestamptz not null,  -- quoted: AT is a keyword
+    action          varchar not null,    -- received, verified, loaded, malformed, rejected, accepted, ...
+    submission_id   varchar,
+    actor           varchar not null,
+    detail          json,
+    prev_hash       varchar not null,    -- the previous entry's hash ('' for seq 1)
+    hash            varchar not null     -- sha256 of the canonical entry (pipelines/intake/audit.py)
+);
+create table if not exists intake.acknowledgements (
+    submission_id   varchar not null,
+    rule_id         varchar not null,
+    reason          varchar not null,
+    acknowledged_by varchar not null,
+    acknowledged_at timestamptz not null
+);
+create table if not exists intake.version_diffs (
+    submission_id       varchar not null,  -- the newer version
+    base_submission_id  varchar not null,  -- the version that was current when it was received
+    filing_type         varchar not null,
+    rows_old            bigint not null,
+    rows_new            bigint not null,
+    rows_added          bigint not null,
+    rows_removed        bigint not null,
+    rows_changed        bigint not null,
+    control_totals      json,              -- {field: {"old": .., "new": .., "rel_change": ..}}
+    computed_at         timestamptz not null,
+    primary key (submission_id, base_submission_id, filing_type)
+);
+create table if not exists intake.version_diff_fields (
+    submission_id       varchar not null,
+    base_submission_id  varchar not null,
+    filing_type         varchar not null,
+    column_name         varchar not null,
+    rows_changed        bigint not null,
+    example_keys        varchar[],         -- up to 5 record keys
+    primary key (submission_id, base_submission_id, filing_type, column_name)
 );
 """
 
