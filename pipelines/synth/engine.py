@@ -15,7 +15,7 @@ import polars as pl
 from pipelines.synth import aml, complaints, delivery, filings, incidents, package
 from pipelines.synth.balances import derive, negative_rows
 from pipelines.synth.business import module
-from pipelines.synth.inject import REGISTRY, Case, Context
+from pipelines.synth.inject import REGISTRY, Case, Context, Injector
 from pipelines.synth.ledger import CH, PUR, Ledger, inflow
 from pipelines.synth.periods import Period, period_of, shift
 from pipelines.synth.population import EnterprisePlan
@@ -31,7 +31,7 @@ class Job:
     seed: int
     periods: list[Period]
     landing: Path
-    cases: dict[int, Case]  # period index -> case
+    cases: dict[int, list[Case]]  # period index -> the cases injected there
     gzip_transactions: bool
 
 
@@ -52,10 +52,10 @@ def run(job: Job) -> Result:
     st.open_complaints = complaints.Complaints.empty()
     st.pending_lvtr = aml.Reports.empty()
     result = Result(plan.enterprise_id)
-    _period(job, st, warm, None, result)
+    _period(job, st, warm, [], result)
     st.pending_lvtr = aml.Reports.empty()  # the warm-up month is never filed: its reports stay there
     for p in job.periods:
-        _period(job, st, p, job.cases.get(p.index), result)
+        _period(job, st, p, job.cases.get(p.index, []), result)
     return result
 
 
@@ -115,13 +115,20 @@ def _check_clean(st: EnterpriseState, bal, legs_customer_balance: np.ndarray, in
             raise AssertionError(f"{st.plan.enterprise_id}: custody differs from the sub-account total")
 
 
-def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, result: Result) -> None:
+def _period(job: Job, st: EnterpriseState, period: Period, cases: list[Case], result: Result) -> None:
     plan = st.plan
     eid = plan.enterprise_id
     key = (job.seed, plan.index, period.index + 1)
-    inj = REGISTRY[case.cls] if case else None
-    ctx = Context(case=case, plan=plan, period=period, rng=stream(*key, "inject"), state=st) if case else None
-    if inj:
+    active = [
+        (
+            REGISTRY[case.cls],
+            Context(
+                case=case, plan=plan, period=period, rng=stream(*key, "inject", *([n] if n else [])), state=st
+            ),
+        )
+        for n, case in enumerate(cases)
+    ]
+    for inj, ctx in active:
         inj.prepare(ctx)
 
     opening = st.accounts.balance.copy()
@@ -131,7 +138,7 @@ def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, re
     simulated = st.accounts.balance.copy()
     events = incidents.plan(stream(*key, "incidents"), period)
     _failed_attempts(st, lg, stream(*key, "failed"), period, events)
-    if inj:
+    for inj, ctx in active:
         ctx.opening = opening
         inj.adjust_legs(ctx, lg)
     legs = finalize(lg, enterprise_id=eid, period=period, outages=incidents.outages(events))
@@ -140,7 +147,7 @@ def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, re
         st,
         bal,
         np.concatenate([simulated, np.zeros(len(st.accounts) - len(simulated), np.int64)]),
-        injected=inj is not None,
+        injected=bool(active),
     )
     st.accounts.balance = bal.closing
     st.accounts.last_activity = bal.last_activity
@@ -150,13 +157,12 @@ def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, re
     ok_cust = legs.filter(pl.col("cust") & ~pl.col("failed"))
     touched = np.unique(np.r_[ok_cust["dr"].to_numpy(), ok_cust["cr"].to_numpy()])
     touched = touched[touched >= 0]
-    active = np.unique(acc.owner[touched[acc.is_customer()[touched]]])
+    customers = np.unique(acc.owner[touched[acc.is_customer()[touched]]])
     rng_c = stream(*key, "complaints")
-    mult = ctx.complaint_multiplier if ctx else 1.0
-    count = complaints.draw_count(rng_c, plan.complaint_rate, len(active), mult)
-    if ctx:
-        count = max(count, ctx.complaint_minimum)
-    new = complaints.receive(rng_c, period, count, active, st.complaint_seq, plan.ent_type)
+    mult = float(np.prod([ctx.complaint_multiplier for _, ctx in active]))
+    count = complaints.draw_count(rng_c, plan.complaint_rate, len(customers), mult)
+    count = max([count, *(ctx.complaint_minimum for _, ctx in active)])
+    new = complaints.receive(rng_c, period, count, customers, st.complaint_seq, plan.ent_type)
     st.complaint_seq += count
     filed_complaints = st.open_complaints.concat(new)
     st.open_complaints = complaints.still_open(filed_complaints, period)
@@ -197,24 +203,25 @@ def _period(job: Job, st: EnterpriseState, period: Period, case: Case | None, re
             aum=out.aum,
             net_redemptions=out.net_redemptions,
         )
-    if inj:
+    for inj, ctx in active:
         inj.adjust_tables(ctx, tables)
 
-    _deliver(job, st, period, case, ctx, tables, result)
+    _deliver(job, st, period, active, tables, result)
 
 
 def _deliver(
     job: Job,
     st: EnterpriseState,
     period: Period,
-    case: Case | None,
-    ctx: Context | None,
+    active: list[tuple[Injector, Context]],
     tables: dict[str, pl.DataFrame],
     result: Result,
 ) -> None:
     plan = st.plan
     eid = plan.enterprise_id
-    inj = REGISTRY[case.cls] if case else None
+    resubmitting = [(inj, ctx) for inj, ctx in active if inj.resubmits]
+    if len(resubmitting) > 1 or (resubmitting and len(active) > 1):
+        raise AssertionError(f"{eid} {period.label}: a resubmitted case must have its submission alone")
     rng = stream(job.seed, plan.index, period.index + 1, "delivery")
     owed = filing_requirements()[plan.ent_type]
     missing = [ft for ft in owed if ft not in tables]
@@ -229,7 +236,8 @@ def _deliver(
 
     clean = files(tables)
     versions: list[tuple[list[package.FileOut], datetime, object]] = []
-    if inj and inj.resubmits:
+    if resubmitting:
+        inj, ctx = resubmitting[0]
         v1_at, v2_at = delivery.broken_then_fixed(rng, period)
         broken_tables = inj.break_tables(ctx, tables)
         broken = clean if broken_tables is tables else files(broken_tables)
@@ -237,7 +245,7 @@ def _deliver(
         versions.append((clean, v2_at, None))
     else:
         times = [delivery.on_time(rng, period)]
-        if inj:
+        for inj, ctx in active:
             times = inj.delivery(ctx, times)
         versions.append((clean, times[0], None))
 
@@ -257,5 +265,4 @@ def _deliver(
         previous = sid
     for ft in owed:
         result.rows[ft] += tables[ft].height
-    if case:
-        result.cases.append(case)
+    result.cases.extend(ctx.case for _, ctx in active)

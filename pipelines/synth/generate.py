@@ -99,7 +99,7 @@ def generate(
             seed=seed,
             periods=periods,
             landing=landing,
-            cases={i: c for (e, i), c in cases.items() if e == plan.index},
+            cases={i: cs for (e, i), cs in cases.items() if e == plan.index},
             gzip_transactions=legs >= GZIP_FROM_LEGS or plan.index % 2 == 0,
         )
         for plan in plans

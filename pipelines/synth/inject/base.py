@@ -76,6 +76,19 @@ class Injector:
     needs_history: ClassVar[bool] = False  # never into the first period
     min_peers: ClassVar[int] = 0  # other enterprises of the same type needed
     resubmits: ClassVar[bool] = False  # a broken v1, then a corrected complete v2
+    # May share its enterprise-period with cases of other stackable families (default: supervisory and
+    # aml classes, which go into otherwise valid submissions); the others always go alone.
+    stacks: ClassVar[bool | None] = None
+
+    @property
+    def family(self) -> str:
+        return self.name.split(".")[0]
+
+    @property
+    def stackable(self) -> bool:
+        if self.stacks is not None:
+            return self.stacks and not self.resubmits
+        return self.family in ("supervisory", "aml") and not self.resubmits
 
     def eligible(self, plan: EnterprisePlan, period_index: int) -> bool:
         return True

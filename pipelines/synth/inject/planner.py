@@ -1,9 +1,10 @@
-"""Where the cases go: each class into a few enterprise-periods, spread over enterprises and periods, at
-most one class per submission."""
+"""Where the cases go: each class into a few enterprise-periods, spread over enterprises and periods. A
+broken, late or macro case has its submission to itself; supervisory and AML cases of different families
+may share one (irregularities.md: one broken submission, one reason)."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from pipelines.synth.inject.base import REGISTRY, Case
 from pipelines.synth.periods import Period
@@ -12,61 +13,80 @@ from pipelines.synth.rng import stream
 
 
 def cases_per_class(slots: int) -> int:
-    """3 at tiny scale, 10 from small up (irregularities.md asks >= 10 per class at small)."""
-    return max(3, min(10, slots // 40))
+    """2 at tiny scale, 10 from small up (irregularities.md asks >= 10 per class at small)."""
+    return max(2, min(10, slots // 40))
+
+
+def _fits(slot: list[str], name: str) -> bool:
+    """A class goes into an enterprise-period alone, or beside stackable classes of other families."""
+    if not slot:
+        return True
+    inj = REGISTRY[name]
+    return inj.stackable and all(
+        REGISTRY[other].stackable and REGISTRY[other].family != inj.family for other in slot
+    )
 
 
 def plan_cases(
     seed: int, plans: list[EnterprisePlan], periods: list[Period], classes: list[str]
-) -> dict[tuple[int, int], Case]:
-    """(enterprise index, period index) -> the case injected there."""
+) -> dict[tuple[int, int], list[Case]]:
+    """(enterprise index, period index) -> the cases injected there (irregularities.md: one broken
+    submission, one reason; supervisory and AML cases may share an otherwise valid submission)."""
     unknown = [c for c in classes if c not in REGISTRY]
     if unknown:
         raise ValueError(f"unknown irregularity classes {unknown}; known: {sorted(REGISTRY)}")
     rng = stream(seed, "inject-plan")
     k = cases_per_class(len(plans) * len(periods))
-    taken: dict[tuple[int, int], str] = {}
+    taken: dict[tuple[int, int], list[str]] = defaultdict(list)
     used: Counter = Counter()  # cases per enterprise over all classes
-    for name in classes:
+
+    def eligible(name: str) -> list[tuple[int, int]]:
         inj = REGISTRY[name]
-        cands = [
+        return [
             (p.index, i)
             for p in plans
             for i in range(len(periods))
             if p.ent_type in inj.ent_types
             and p.peers >= inj.min_peers
             and not (inj.needs_history and i == 0)
-            and (p.index, i) not in taken
             and inj.eligible(p, i)
         ]
-        key = {c: float(rng.random()) for c in cands}
+
+    candidates = {name: eligible(name) for name in classes}
+    # exclusive classes first (they need empty slots), then the scarcest first
+    for name in sorted(classes, key=lambda c: (REGISTRY[c].stackable, len(candidates[c]), c)):
+        key = {c: float(rng.random()) for c in candidates[name]}
         per_ent: Counter = Counter()
         per_period: Counter = Counter()
-        for _ in range(min(k, len(cands))):
+        for _ in range(k):
             best = min(
-                (c for c in cands if c not in taken),
-                key=lambda c: (per_ent[c[0]], used[c[0]], per_period[c[1]], key[c]),
+                (c for c in candidates[name] if name not in taken[c] and _fits(taken[c], name)),
+                key=lambda c: (per_ent[c[0]], len(taken[c]), used[c[0]], per_period[c[1]], key[c]),
                 default=None,
             )
             if best is None:
                 break
-            taken[best] = name
+            taken[best].append(name)
             per_ent[best[0]] += 1
             used[best[0]] += 1
             per_period[best[1]] += 1
     order = {name: i for i, name in enumerate(classes)}
     by_index = {p.index: p for p in plans}
-    slots = sorted(taken, key=lambda s: (order[taken[s]], by_index[s[0]].enterprise_id, s[1]))
-    out = {}
-    for n, (e, i) in enumerate(slots, start=1):
-        name = taken[(e, i)]
+    placed = sorted(
+        ((name, slot) for slot, names in taken.items() for name in names),
+        key=lambda x: (order[x[0]], by_index[x[1][0]].enterprise_id, x[1][1]),
+    )
+    out: dict[tuple[int, int], list[Case]] = defaultdict(list)
+    for n, (name, (e, i)) in enumerate(placed, start=1):
         eid = by_index[e].enterprise_id
-        out[(e, i)] = Case(
-            case_id=f"c{n:04d}",
-            cls=name,
-            enterprise_id=eid,
-            period=periods[i].label,
-            submission_id=f"{eid}-{periods[i].label}-v1",
-            expected=list(REGISTRY[name].expected),
+        out[(e, i)].append(
+            Case(
+                case_id=f"c{n:04d}",
+                cls=name,
+                enterprise_id=eid,
+                period=periods[i].label,
+                submission_id=f"{eid}-{periods[i].label}-v1",
+                expected=list(REGISTRY[name].expected),
+            )
         )
-    return out
+    return dict(out)
