@@ -210,3 +210,39 @@ def test_audit_chain_covers_decisions_and_diffs(home: Home) -> None:
         *("received", "verified", "loaded", "accepted", "superseded", "version_diff"),
         *("received", "verified", "loaded", "rejected"),
     ]
+
+
+def test_malformed_and_rejected_are_final_and_never_superseded(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path / "home").ensure()
+    v1 = next(p for p in example_packages() if p.name == V1)
+    assert _intake_and_decide(home, v1) == {V1: "ACCEPTED"}
+    # v2: a file changed after its checksum was taken -> MALFORMED, nothing loaded, never decided
+    v2 = _version(copy_example(V1, tmp_path / "s2"), tmp_path, 2, V1)
+    _rehash(v2)
+    (v2 / "parties.csv").write_bytes((v2 / "parties.csv").read_bytes().replace(b"310115", b"310116"))
+    drop_package(v2, home.landing, mtime=CLOCK)
+    with writer_lock(home), connect_writer(home) as con:
+        (outcome,) = take_in(con, home, clock=CLOCK)
+        assert outcome.status == "MALFORMED"
+        assert lifecycle.pending_submissions(con) == []
+    v3 = _version(copy_example(V1, tmp_path / "s3"), tmp_path, 3, V2)  # supersedes names the highest received
+    _rehash(v3)
+    assert _intake_and_decide(home, v3, errors=1) == {V3: "REJECTED"}
+    v4 = _version(copy_example(V1, tmp_path / "s4"), tmp_path, 4, V3)
+    _rehash(v4)
+    v4_id = "PAY0001-2026-10-v4"
+    assert _intake_and_decide(home, v4, warnings=1) == {v4_id: "ACCEPTED_WITH_WARNINGS", V1: "SUPERSEDED"}
+    assert q(home, "select submission_id, status from intake.submissions order by version") == [
+        (V1, "SUPERSEDED"),
+        (V2, "MALFORMED"),
+        (V3, "REJECTED"),
+        (v4_id, "ACCEPTED_WITH_WARNINGS"),
+    ]
+    assert q(home, "select distinct submission_id from raw.parties order by 1") == [(V1,), (V3,), (v4_id,)]
+    # the diff is against the version that was current when v4 came in: v1 (identical content)
+    assert q(
+        home,
+        "select distinct base_submission_id, sum(rows_added + rows_removed + rows_changed) over () "
+        "from intake.version_diffs where submission_id = ?",
+        [v4_id],
+    ) == [(V1, 0)]
