@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -256,6 +257,7 @@ def take_in_package(
             contracts = load_contracts()
             for ft, table in staged.items():
                 insert_raw(con, table, contracts[ft], sid)
+                _crash_window(sid)
             # staged tables hold exactly the rows just appended
             loaded = {ft: con.execute(f"select count(*) from {t}").fetchone()[0] for ft, t in staged.items()}
             audit.append(con, "loaded", sid, decided_at, {"rows": loaded})
@@ -318,6 +320,14 @@ def _record_syntax_results(con, sid: str, attempt: int, problems: list[Problem],
     s_rules = [r for r, rule in load_catalog().items() if rule.stage == "S"]
     results = [RuleResult(sid, r, sum(1 for p in problems if p.rule_id == r), attempt) for r in s_rules]
     record_rule_results(con, results, evaluated_at=at)
+
+
+def _crash_window(submission_id: str) -> None:
+    """Test hook: with SUPTECH_INTAKE_PAUSE_SID set to this submission, write the pid to the file
+    SUPTECH_INTAKE_PAUSE_MARKER and wait, rows in raw.* but not committed, so a test can kill the load."""
+    if os.environ.get("SUPTECH_INTAKE_PAUSE_SID") == submission_id:
+        Path(os.environ["SUPTECH_INTAKE_PAUSE_MARKER"]).write_text(str(os.getpid()))
+        time.sleep(60)
 
 
 def _size(folder: Path, rel: str) -> int | None:
