@@ -28,6 +28,11 @@ class Rule:
     fq_id: str | None = None
     since: str = "1.0"
     shadow: bool = False
+    fix: str = ""  # optional: what the filer should do about a finding (edit reports, filer's guide)
+
+    @property
+    def what_to_fix(self) -> str:
+        return self.fix or self.description
 
 
 @cache
