@@ -150,20 +150,40 @@ def status(home_dir, as_json) -> None:
 @home_option
 @click.argument("sql")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+    help="parquet needs --out.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the result to this file instead of stdout.",
 )
 @click.option(
     "--limit", type=int, default=1000, show_default=True, help="Rows to print at most (table format)."
 )
-def query(home_dir, sql, fmt, limit) -> None:
-    """Run read-only SQL on the published snapshot.
+def query(home_dir, sql, fmt, out_file, limit) -> None:
+    """Run read-only SQL on the published snapshot (never the live warehouse).
 
-    Example: suptech query "select * from marts.fct_alerts limit 10" --format csv
+    \b
+    Examples:
+      suptech query "select * from marts.fct_alerts limit 10" --format csv
+      suptech query "select * from marts.fct_indicator_values where period = '2026-10'" \\
+          --format parquet --out values.parquet
+
+    Exit codes: 0 ok, 1 the query failed or no snapshot is published, 2 usage error.
     """
     import polars as pl
 
     from pipelines.warehouse.db import connect_reader
 
+    if fmt == "parquet" and out_file is None:
+        raise click.UsageError("--format parquet writes a file: give --out FILE")
     home = Home.resolve(home_dir)
     con = connect_reader(home)
     try:
@@ -173,13 +193,24 @@ def query(home_dir, sql, fmt, limit) -> None:
         sys.exit(1)
     finally:
         con.close()
-    if fmt == "csv":
-        sys.stdout.write(df.write_csv())
+    if fmt == "parquet":
+        df.write_parquet(out_file)
+    elif fmt == "csv":
+        _emit(df.write_csv(), out_file)
     elif fmt == "json":
-        sys.stdout.write(df.write_json() + "\n")
+        _emit(df.write_json() + "\n", out_file)
     else:
         with pl.Config(tbl_rows=limit, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
-            print(df.head(limit))
+            _emit(f"{df.head(limit)}\n", out_file)
+    if out_file is not None:
+        err.print(f"wrote {df.height} rows to {out_file}")
+
+
+def _emit(text: str, out_file: str | None) -> None:
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        Path(out_file).write_text(text, encoding="utf-8")
 
 
 def _find_table(con, name: str) -> str | None:

@@ -75,13 +75,39 @@ def snapshot_path(home: Home) -> Path:
     return home.published / SNAPSHOT_NAME
 
 
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def publish_snapshot(home: Home) -> Path:
-    """Copy the closed warehouse file to published/ and swap it in atomically (rename)."""
+    """Copy the closed warehouse file to published/ and swap it in atomically (rename).
+
+    Call with the writer lock held and every connection to the live file closed. Readers open the
+    snapshot read-only (DuckDB then writes no WAL and takes only a shared lock), so a reader that has the
+    old file open keeps reading the old inode after the rename, and the next open gets the new file whole:
+    there is no moment at which the path is missing or half written. A WAL left beside the live file (a
+    writer that did not checkpoint) is checkpointed first, else the copy would lack its transactions.
+    """
     home.published.mkdir(parents=True, exist_ok=True)
     target = snapshot_path(home)
-    tmp = target.with_suffix(f".tmp-{os.getpid()}")
+    wal = home.warehouse.with_name(home.warehouse.name + ".wal")
+    if wal.exists():
+        con = duckdb.connect(str(home.warehouse))
+        try:
+            con.execute("checkpoint")
+        finally:
+            con.close()
+    for stale in home.published.glob(f"{SNAPSHOT_NAME}.tmp-*"):  # left by a publish that was killed
+        stale.unlink(missing_ok=True)
+    tmp = target.with_name(f"{SNAPSHOT_NAME}.tmp-{os.getpid()}")
     shutil.copyfile(home.warehouse, tmp)
+    _fsync(tmp)
     os.replace(tmp, target)
+    _fsync(home.published)  # the rename itself survives a crash
     return target
 
 
