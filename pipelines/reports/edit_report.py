@@ -1,4 +1,4 @@
-"""Edit reports: one per submission, from the stored findings, in CSV and JSON (spec/rules.md).
+"""Edit reports: one per submission, from the stored findings, in CSV, JSON and HTML (spec/rules.md).
 
 CSV: stage, rule_id, rule_title, severity, filing_type, row_number, record_key, field_n, value_n, …,
 description. Values a spreadsheet would execute (=, +, -, @ first) are neutralised with a leading '.
@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.quality.catalog import load_catalog
+from pipelines.reports import edit_report_html
 
 JSON_FINDINGS_LIMIT = 1000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -101,6 +102,8 @@ def write_edit_report(con: duckdb.DuckDBPyConnection, out_dir: Path, sid: str) -
     (out_dir / f"{sid}.json").write_text(
         json.dumps(doc, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
     )
+    page = edit_report_html.render(sid, sub, {r: int(n) for r, n in counts}, findings, catalog)
+    edit_report_html.write(out_dir / f"{sid}.html", page)
     return csv_path
 
 
