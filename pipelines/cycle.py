@@ -48,6 +48,7 @@ def validate_and_decide(
     con, home: Home, clock: datetime, progress: Progress | None = None, *, backfill: bool = False
 ) -> dict[str, str]:
     """Run the validity stage on every loaded, undecided submission and decide their statuses."""
+    from pipelines.quality.stages import reevaluate, run_quality_and_macro
     from pipelines.quality.validity import run_validity_stage
 
     pending = lifecycle.pending_submissions(con)
@@ -56,20 +57,35 @@ def validate_and_decide(
     if progress:
         progress("validity", 0, len(pending))
     errors = run_validity_stage(con, home.warehouse, pending, found_at=clock)
-    warnings = {
-        sid: n
-        for sid, n in con.execute(
-            "select submission_id, count(*) from quality.findings where severity = 'warning' and not shadow "
-            "and submission_id in (select unnest(?)) group by 1",
-            [pending],
-        ).fetchall()
-    }
-    decided = lifecycle.decide(
-        con, {sid: errors.get(sid, 0) for sid in pending}, warnings, clock, backfill=backfill
-    )
+    decided: dict[str, str] = {}
+    # Q and M stages, then the decision, period by period and version by version: a macro rule reads the
+    # previous period's (and the same period's earlier) current version, decided just before.
+    for batch in _in_period_order(con, pending):
+        later = run_quality_and_macro(con, [s for s in batch if not errors.get(s)], found_at=clock)
+        warnings = {
+            sid: n
+            for sid, n in con.execute(
+                "select submission_id, count(*) from quality.findings where severity = 'warning' and not shadow "
+                "and submission_id in (select unnest(?)) group by 1",
+                [batch],
+            ).fetchall()
+        }
+        totals = {sid: errors.get(sid, 0) + later.get(sid, 0) for sid in batch}
+        decided.update(lifecycle.decide(con, totals, warnings, clock, backfill=backfill))
+    reevaluate(con, found_at=clock)  # SKIPPED rules whose missing period has now arrived
     if progress:
         progress("validity", len(pending), len(pending))
     return decided
+
+
+def _in_period_order(con, submission_ids: list[str]) -> list[list[str]]:
+    """The submissions grouped by (period, version), in that order."""
+    rows = con.execute(
+        "select period, version, list(submission_id order by submission_id) from intake.submissions "
+        "where submission_id in (select unnest(?)) group by all order by period, version",
+        [submission_ids],
+    ).fetchall()
+    return [sids for _, _, sids in rows]
 
 
 def run_cycle(
