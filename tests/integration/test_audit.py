@@ -109,3 +109,31 @@ def test_cli_verify_broken_snapshot(home: Home, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(other.root)])
     assert res.exit_code == 1
     assert "entry 2" in res.output
+
+
+def test_identical_redrop_is_a_recorded_noop(home: Home) -> None:
+    sid = example_packages()[0].name
+    con = duckdb.connect(str(snapshot_path(home)), read_only=True)
+    try:
+        events = con.execute(
+            "select status, reason from intake.submission_events where submission_id = ? order by event_id",
+            [sid],
+        ).fetchall()
+        sub = con.execute(
+            "select status, status_reason from intake.submissions where submission_id = ?", [sid]
+        ).fetchall()
+        deliveries = con.execute(
+            "select delivery_n, outcome from intake.deliveries where submission_id = ? order by 1", [sid]
+        ).fetchall()
+        raw = con.execute("select count(*) from raw.transactions where submission_id = ?", [sid]).fetchone()
+        findings = con.execute("select count(*) from quality.findings").fetchone()
+    finally:
+        con.close()
+    assert events == [
+        ("RECEIVED", "package complete"),
+        ("DUPLICATE", f"identical re-drop of {sid} (delivery 2): nothing changed"),
+    ]
+    assert deliveries == [(1, "RECEIVED"), (2, "DUPLICATE")]
+    assert sub == [("RECEIVED", "verified; awaiting validity checks")]
+    assert raw == (14,) and findings == (0,)  # the P2P example's 14 transaction rows, loaded once
+    assert (home.archive / "P2P0001" / sid / "2" / "manifest.json").exists()
