@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.cycle import run_cycle
 from pipelines.evaluate.detection import evaluate, read_truth
-from pipelines.home import Home
-from pipelines.synth import generate
 
 pytestmark = pytest.mark.e2e
 
-# After the close of the last generated period (2026-10 closes 2026-11-30 23:59:59 Shanghai).
-AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
 CLASSES = {
     "syntax.checksum_mismatch",
     "validity.balance_arithmetic",
@@ -29,11 +23,9 @@ CLASSES = {
 
 
 @pytest.fixture(scope="module")
-def cycle(tmp_path_factory: pytest.TempPathFactory):
-    home = Home.resolve(tmp_path_factory.mktemp("e2e")).ensure()
-    truth_file = home.truth / "truth.jsonl"
-    generate(home.landing, truth_file, preset="tiny", seed=11, start_period="2026-07")
-    report = run_cycle(home, as_of=AS_OF, backfill=True)
+def cycle(tiny_cycle):
+    """The session's shared tiny cycle (tests/e2e/conftest.py)."""
+    home, report, truth_file = tiny_cycle.home, tiny_cycle.report, tiny_cycle.truth_file
     con = duckdb.connect(str(report.snapshot), read_only=True)
     yield home, report, read_truth(truth_file), con
     con.close()
