@@ -8,6 +8,7 @@
     {{ return([
         'fct_reserve_coverage',
         'fct_complaint_rate',
+        'fct_aml_large_value', 'fct_aml_typologies', 'fct_aml_reporting',
         'fct_flow_direction',
         'fct_flow_shares',
         'fct_flow_concentration',

@@ -1,0 +1,90 @@
+-- AML-004 Fan-in / fan-out (indicators.md): within window_days a party receives typology inflows from
+-- >= min_counterparties distinct senders (by id_hash) and pays out to 1..max_forward_counterparties
+-- receivers at least min_forward_share of what it received (metric fan_in), or the mirror image: pays
+-- >= min_counterparties receivers and was funded by 1..max_forward_counterparties senders with at least
+-- min_forward_share of what it paid out (fan_out). Windows close at each typology leg and look back
+-- (range frames); one row per (window that fires, typology leg in it): the evidence.
+
+with
+
+party_legs as (
+    select * from {{ ref('int_aml_party_legs') }}
+    where is_typology_edge
+),
+
+params as (
+    select
+        ent_types.ent_type,
+        ent_types.period,
+        min_counterparties.value as min_counterparties,
+        max_forward_counterparties.value as max_forward_counterparties,
+        min_forward_share.value as min_forward_share,
+        window_days.value * 86400 as window_seconds
+    from (select distinct ent_type, period from party_legs) as ent_types
+    {%- for param in ['min_counterparties', 'max_forward_counterparties', 'min_forward_share', 'window_days'] %}
+    {{ join_threshold(param, 'ent_types.ent_type', period_end('ent_types.period'), indicator='AML-004') }}
+    {%- endfor %}
+),
+
+windows as (
+    select
+        party_legs.*,
+        params.min_counterparties,
+        params.max_forward_counterparties,
+        params.min_forward_share,
+        params.window_seconds,
+        count(distinct case when party_legs.direction = 'in' then party_legs.counterparty_id_hash end)
+            over backward as senders,
+        count(distinct case when party_legs.direction = 'out' then party_legs.counterparty_id_hash end)
+            over backward as receivers,
+        sum(case when party_legs.direction = 'in' then party_legs.amount_cny else 0 end) over backward
+            as received,
+        sum(case when party_legs.direction = 'out' then party_legs.amount_cny else 0 end) over backward
+            as paid_out,
+        min(party_legs.booked_epoch) over backward as window_first_epoch
+    from party_legs
+    inner join params
+        on party_legs.ent_type = params.ent_type
+        and party_legs.period = params.period
+    window backward as (
+        partition by party_legs.enterprise_id, party_legs.party_id
+        order by party_legs.booked_epoch
+        range between params.window_seconds preceding and current row
+    )
+),
+
+firing as (
+    select
+        *,
+        case
+            when senders >= min_counterparties
+                and receivers between 1 and max_forward_counterparties
+                and paid_out >= min_forward_share * received then 'fan_in'
+            when receivers >= min_counterparties
+                and senders between 1 and max_forward_counterparties
+                and received >= min_forward_share * paid_out then 'fan_out'
+        end as metric
+    from windows
+),
+
+final as (
+    select
+        firing.enterprise_id,
+        firing.ent_type,
+        firing.period,
+        'AML-004' as indicator_id,
+        firing.metric,
+        firing.party_id,
+        firing.txn_id as pattern_id,
+        member.txn_id,
+        member.booked_at,
+        member.amount_cny
+    from firing
+    inner join party_legs as member
+        on firing.enterprise_id = member.enterprise_id
+        and firing.party_id = member.party_id
+        and member.booked_epoch between firing.window_first_epoch and firing.booked_epoch
+    where firing.metric is not null
+)
+
+select * from final
