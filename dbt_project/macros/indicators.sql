@@ -7,6 +7,9 @@
 {% macro indicator_marts() -%}
     {{ return([
         'fct_reserve_coverage',
+        'fct_reserve_deposit_ratio', 'fct_reserve_reconciliation', 'fct_reserve_segregation_lag', 'fct_reserve_leakage', 'fct_account_class_limits',
+        'fct_custody_coverage', 'fct_fund_pool', 'fct_self_financing', 'fct_platform_compensation', 'fct_idle_balances',
+        'fct_liquidity_coverage', 'fct_redemption_pressure', 'fct_cash_flow_gap', 'fct_flow_velocity',
         'fct_complaint_rate',
         'fct_aml_large_value', 'fct_aml_typologies', 'fct_aml_reporting',
         'fct_flow_direction',
