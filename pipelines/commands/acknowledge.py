@@ -11,6 +11,13 @@ from pipelines.commands.common import err, home_option, out, parse_as_of
 from pipelines.home import Home
 
 
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"
+
+
 def register(cli: click.Group) -> None:
     @cli.command()
     @home_option
@@ -36,7 +43,7 @@ def register(cli: click.Group) -> None:
             err.print(f"[red]no warehouse at {home.warehouse}: run `suptech run` first")
             sys.exit(1)
         at = parse_as_of(as_of) or utcnow()
-        who = by if by is not None else getpass.getuser()
+        who = by if by is not None else _login()
         with writer_lock(home):
             try:
                 with connect_writer(home) as con:

@@ -3,7 +3,7 @@
 Per filing type, rows are matched on the contract's key: added (only in the new version), removed
 (only in the old), changed (a non-key column differs, nulls compared as values). Per changed column:
 the count and up to EXAMPLES record keys. Control totals (the manifests' declared totals, checked by
-the syntax stage) old vs new with the relative change. Stored in intake.version_diffs and
+the syntax stage) old vs new with the relative change (new - old) / max(|old|, 1.00). Stored in intake.version_diffs and
 intake.version_diff_fields when a version >= 2 is accepted; `suptech diff` reads or recomputes them.
 """
 
@@ -20,6 +20,7 @@ from pipelines.contracts import Contract, load_contracts
 from pipelines.quality.sql_rules import rk
 
 EXAMPLES = 5
+ONE = Decimal("1.00")
 
 
 @dataclass
@@ -90,8 +91,9 @@ def _control_totals(con: duckdb.DuckDBPyConnection, old: str, new: str) -> dict[
         for name, value in totals.items():
             before = declared.get((old, ft), {}).get(name)
             rel = None
-            if before is not None and Decimal(before) != 0:
-                rel = str(round((Decimal(value) - Decimal(before)) / Decimal(before), 6))
+            if before is not None:
+                # signed; the denominator is M008's (resubmission drift): max(|old|, 1.00)
+                rel = str(round((Decimal(value) - Decimal(before)) / max(abs(Decimal(before)), ONE), 6))
             out.setdefault(ft, {})[name] = {"old": before, "new": value, "rel_change": rel}
     return out
 

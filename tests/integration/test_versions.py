@@ -170,7 +170,7 @@ def test_version_diff_is_stored_with_exact_counts(home: Home) -> None:
         "select control_totals from intake.version_diffs where submission_id = ? and filing_type = 'transactions'",
         [V2],
     )[0]
-    rel = round((Decimal("9274.00") - Decimal("9524.00")) / Decimal("9524.00"), 6)
+    rel = round((Decimal("9274.00") - Decimal("9524.00")) / Decimal("9524.00"), 6)  # -0.026250
     assert json.loads(totals) == {"amount_cny": {"old": "9524.00", "new": "9274.00", "rel_change": str(rel)}}
     # no diff for a rejected version: it never became current
     assert q(home, "select count(*) from intake.version_diffs where submission_id = ?", [V3]) == [(0,)]
