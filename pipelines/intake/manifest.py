@@ -16,6 +16,8 @@ from pipelines.contracts import FILING_TYPES
 SUPPORTED_SPEC_VERSIONS = ("1.0",)
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 1_000_000
+MAX_VERSION = 2**31 - 1  # intake.submissions.version is an INTEGER
+MAX_INT = 2**63 - 1  # row counts are BIGINT
 
 
 @cache
@@ -32,7 +34,7 @@ def manifest_schema() -> dict:
             "compression": {"enum": ["none", "gzip"]},
             "encoding": {"enum": ["utf-8", "gbk", "gb18030"]},
             "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "row_count": {"type": "integer", "minimum": 0},
+            "row_count": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
             "control_totals": {"type": "object", "additionalProperties": money},
         },
     }
@@ -55,7 +57,7 @@ def manifest_schema() -> dict:
             "submission_id": {"type": "string", "pattern": r"^[A-Z0-9]+-[0-9]{4}-[0-9]{2}-v[0-9]+$"},
             "enterprise_id": {"type": "string", "pattern": r"^(PAY|P2P|CF|WM)[0-9]{4}$"},
             "period": {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
-            "version": {"type": "integer", "minimum": 1},
+            "version": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
             "supersedes": {"type": ["string", "null"]},
             "submitted_at": {
                 "type": "string",
@@ -112,7 +114,9 @@ def parse_manifest(data: bytes) -> Manifest:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError("S001", f"manifest.json is not valid UTF-8 JSON: {exc}") from None
+        raise ManifestError("S001", f"manifest.json is not valid UTF-8 JSON: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise ManifestError("S001", "manifest.json is nested too deeply to be a manifest") from None
     if not isinstance(doc, dict):
         raise ManifestError("S002", "manifest.json must hold a JSON object")
     errors = sorted(jsonschema.Draft202012Validator(manifest_schema()).iter_errors(doc), key=lambda e: e.path)
@@ -125,6 +129,12 @@ def parse_manifest(data: bytes) -> Manifest:
             "S003",
             f"spec_version {doc['spec_version']!r} is not supported; use one of {SUPPORTED_SPEC_VERSIONS}",
         )
+    try:
+        submitted_at = datetime.fromisoformat(doc["submitted_at"].replace("Z", "+00:00"))
+    except ValueError:
+        raise ManifestError(
+            "S002", f"manifest.json: submitted_at {doc['submitted_at']!r} is not a valid date and time"
+        ) from None
     files = tuple(
         FileEntry(
             filing_type=f["filing_type"],
@@ -145,7 +155,7 @@ def parse_manifest(data: bytes) -> Manifest:
         period=doc["period"],
         version=doc["version"],
         supersedes=doc["supersedes"],
-        submitted_at=datetime.fromisoformat(doc["submitted_at"].replace("Z", "+00:00")),
+        submitted_at=submitted_at,
         files=files,
         raw=doc,
     )

@@ -23,7 +23,7 @@ from pipelines.contracts import Contract
 from pipelines.intake.manifest import FileEntry
 
 CHUNK = 1 << 20
-MAX_HEADER_BYTES = 1 << 20
+MAX_HEADER_BYTES = 64 << 10
 # A gzip file may expand at most this much: guards against compression bombs.
 MAX_GZIP_RATIO = 200
 MIN_GZIP_ALLOWANCE = 64 << 20
@@ -84,18 +84,26 @@ def transcode_to_utf8(src: Path, dst: Path, encoding: str, compression: str) -> 
                 line += text.count("\n")
             fout.write(decoder.decode(b"", final=True).encode("utf-8"))
         except UnicodeDecodeError as exc:
+            line += exc.object[: exc.start].count(b"\n")  # the line of the offending byte
             raise FileProblem(
                 "S013",
-                f"bytes invalid in the declared encoding {encoding} near line {line}: {exc.reason}",
-                line,
+                f"bytes invalid in the declared encoding {encoding} at line {line}: {exc.reason}",
+                line - 1,  # data row number (line 1 is the header)
             ) from None
 
 
 def _read_header(path: Path, compression: str, encoding: str) -> list[str]:
     with _open_bytes(path, compression) as fh:
-        first = fh.readline(MAX_HEADER_BYTES)
+        first = fh.readline(MAX_HEADER_BYTES + 1)
     if not first.strip():
         raise FileProblem("S014", "the file is empty: a filing with no rows must still carry the header row")
+    if len(first) > MAX_HEADER_BYTES:
+        raise FileProblem(
+            "S014",
+            f"the first line is longer than {MAX_HEADER_BYTES} bytes: it must be the header row "
+            "(the contract's column names, comma-separated)",
+            0,
+        )
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
     try:
         text = first.decode(codec)
@@ -105,7 +113,14 @@ def _read_header(path: Path, compression: str, encoding: str) -> list[str]:
             f"the header is not valid {encoding}; declare the file's real encoding (utf-8, gbk or gb18030)",
             0,
         ) from None
-    return next(csv.reader(io.StringIO(text)))
+    try:
+        return next(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise FileProblem("S014", f"the header row cannot be read as CSV: {exc}", 0) from None
+
+
+def _clip(name: str, width: int = 40) -> str:
+    return name if len(name) <= width else name[:width] + "…"
 
 
 def check_columns(found: list[str], contract: Contract) -> None:
@@ -117,7 +132,7 @@ def check_columns(found: list[str], contract: Contract) -> None:
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
     if extra:
-        problems.append(f"unknown column(s) {', '.join(repr(c) for c in extra[:10])}")
+        problems.append(f"unknown column(s) {', '.join(repr(_clip(c)) for c in extra[:10])}")
     if dupes:
         problems.append(f"repeated column(s) {', '.join(dupes)}")
     if problems:
@@ -203,6 +218,13 @@ def _stage_parquet(con, path: Path, contract: Contract, table: str) -> None:
     schema = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
     types = {r[0]: r[1] for r in schema}
     check_columns(list(types), contract)
+    for col in contract.columns:
+        if col.type in ("money", "rate") and types[col.name].upper() in ("FLOAT", "DOUBLE", "REAL"):
+            raise FileProblem(
+                "S015",
+                f"{col.name} is {types[col.name]} in the Parquet schema: {col.type} must be "
+                f"{col.duckdb_type}, never a float",
+            )
     cols = ", ".join(f"{_parquet_text(c, types[c])} as {c}" for c in contract.column_names)
     con.execute(
         f"create or replace temp table {table} as select row_number() over () as _row, {cols} from read_parquet(?)",

@@ -26,7 +26,7 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _invalid_predicate(col: Column) -> str | None:
+def _invalid_predicate(col: Column) -> str:
     """SQL that is true for a non-null text value that does not parse as the column's type."""
     n = col.name
     checks = []
@@ -40,8 +40,8 @@ def _invalid_predicate(col: Column) -> str | None:
         checks.append(f"try_cast({n} as decimal(20,2)) is null")
     elif col.type == "rate":
         checks.append(f"try_cast({n} as decimal(9,6)) is null")
-    if not checks:
-        return None
+    if not checks:  # free text: NUL is never data (it truncates strings downstream); typed values reject it
+        checks.append(f"contains({n}, chr(0))")
     return f"({n} is not null and ({' or '.join(checks)}))"
 
 
@@ -56,7 +56,7 @@ def check_values(
                 "S010", f"{entry.path} has {rows} data rows but the manifest says row_count {entry.row_count}"
             )
         )
-    preds = {c.name: p for c in contract.columns if (p := _invalid_predicate(c))}
+    preds = {c.name: _invalid_predicate(c) for c in contract.columns}
     bad_cols: set[str] = set()
     if preds and rows:
         counts = con.execute(
@@ -71,11 +71,15 @@ def check_values(
                 f"select _row, {name} from {table} where {pred} order by _row limit {SAMPLE_ROWS}"
             ).fetchall()
             for row, value in sample:
+                what = (
+                    "contains a NUL byte: remove control characters"
+                    if "\x00" in value
+                    else f"is not a valid {col.type} ({col.kind.description})"
+                )
                 problems.append(
                     ValueProblem(
                         "S015",
-                        f"{name} = {value[:60]!r} is not a valid {col.type} ({col.kind.description})"
-                        + (f"; {count} rows in all" if count > 1 else ""),
+                        f"{name} = {value[:60]!r} {what}" + (f"; {count} rows in all" if count > 1 else ""),
                         row,
                         name,
                         value,
