@@ -1,0 +1,1 @@
+"""Generated documentation (docs/indicators.md)."""
