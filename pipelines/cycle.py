@@ -30,6 +30,7 @@ class CycleReport:
     decided: dict[str, str] = field(default_factory=dict)
     edit_reports: list[Path] = field(default_factory=list)
     snapshot: Path | None = None
+    dbt_docs: Path | None = None  # reports/dbt_docs/static_index.html, offline
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -126,6 +127,11 @@ def run_cycle(
             report.timings["dbt"] = time.perf_counter() - t3
             if progress:
                 progress("dbt build", 1, 1)
+            from pipelines.reports.dbt_docs import publish_dbt_docs
+
+            t_docs = time.perf_counter()
+            report.dbt_docs = publish_dbt_docs(home, clock)
+            report.timings["dbt_docs"] = time.perf_counter() - t_docs
         t4 = time.perf_counter()
         report.snapshot = publish_snapshot(home)
         report.timings["publish"] = time.perf_counter() - t4
