@@ -1,0 +1,60 @@
+"""`suptech report ...`: the HTML reports of a period, written under <home>/reports/<kind>/<period>.html."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pipelines.commands.common import err, home_option, out
+from pipelines.home import Home
+
+
+def _period(ctx, param, value: str) -> str:
+    from pipelines.reports.analyst_questions import PERIOD_RE
+
+    if not PERIOD_RE.match(value):
+        raise click.BadParameter("expected YYYY-MM")
+    return value
+
+
+def register(cli: click.Group) -> None:
+    @cli.group()
+    def report() -> None:
+        """Write a period's HTML reports (self-contained files: open them in any browser, offline).
+
+        \b
+        Examples:
+          suptech report supervision --period 2026-10
+        """
+
+    @report.command()
+    @home_option
+    @click.option("--period", required=True, callback=_period, help="The period (YYYY-MM).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the report's path as JSON.")
+    def supervision(home_dir, period, as_json) -> None:
+        """The supervision report of a period: alerts by family and severity, the risk ranking, charts
+        (reserve coverage, flow direction, complaints against peers, overdue buckets and roll rates, AML
+        alerts) and every alert's evidence rows. Read from the published snapshot.
+
+        \b
+        Example:
+          suptech report supervision --period 2026-10
+          # -> <home>/reports/supervision/2026-10.html
+
+        Exit codes: 0 written, 1 no published snapshot, 2 usage error.
+        """
+        from pipelines.reports.supervision_report import write_supervision_report
+        from pipelines.warehouse.db import connect_reader
+
+        home = Home.resolve(home_dir)
+        con = connect_reader(home)
+        try:
+            path = write_supervision_report(con, home.reports, period)
+        finally:
+            con.close()
+        if as_json:
+            out.print_json(json.dumps({"period": period, "path": str(path)}))
+        else:
+            out.print(str(path))
+            err.print(f"open it in a browser: file://{path}")

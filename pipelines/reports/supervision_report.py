@@ -1,0 +1,490 @@
+"""The supervision report of one period: one self-contained HTML file (inline CSS and SVG, no scripts).
+
+    path = write_supervision_report(con, home.reports, "2026-10")   # <reports>/supervision/2026-10.html
+
+Read from the published snapshot. Sections are data-driven: alerts by family and severity from
+`marts.fct_alerts`, every family present in `marts.fct_indicator_values` gets its status counts, so a new
+indicator mart appears without code changes. The charts (reserve coverage, flow direction, complaint rates
+against peers, overdue buckets and roll rates, AML alerts) each show "no data" when their indicator has
+no rows. Every alert links to a drill-down with the indicator rows and evidence rows behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.reports.svg_charts import PALETTE, grouped_bar_chart, hbar_chart, line_chart
+
+EVIDENCE_ROWS = 40  # per alert and evidence table
+RANKING_ROWS = 20
+CSS = """
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1em 2em;color:#222}
+h1{font-size:1.5em}h2{border-bottom:2px solid #1f5fa8;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
+th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
+th{background:#eef3fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.BREACH{color:#fff;background:#b23b3b}.WARN{background:#f4c542}
+.muted{color:#777}.charts{display:flex;flex-wrap:wrap;gap:1em}
+details{margin:.3em 0;border-left:3px solid #ccc;padding-left:.6em}summary{cursor:pointer}
+nav a{margin-right:1em}
+"""
+
+
+def _q(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | None = None) -> pl.DataFrame:
+    return con.sql(sql, params=list(params)).pl() if params else con.sql(sql).pl()
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
+    rows = con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = ?", [schema]
+    ).fetchall()
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, set()).add(column)
+    return out
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "<td class='muted'>–</td>"
+    if isinstance(value, float):
+        return f"<td class='num'>{value:,.4g}</td>"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"<td class='num'>{value:,}</td>"
+    text = escape(str(value))
+    return f"<td class='{text}'>{text}</td>" if text in ("BREACH", "WARN") else f"<td>{text}</td>"
+
+
+def html_table(df: pl.DataFrame, *, max_rows: int | None = None, links: dict[int, str] | None = None) -> str:
+    """A plain HTML table; `links` maps a row index to an anchor its first cell links to."""
+    if df.is_empty():
+        return "<p class='muted'>No rows.</p>"
+    shown = df.head(max_rows) if max_rows else df
+    head = "".join(f"<th>{escape(c)}</th>" for c in df.columns)
+    body = []
+    for i, row in enumerate(shown.iter_rows()):
+        cells = [_cell(v) for v in row]
+        if links and i in links:
+            cells[0] = f"<td><a href='#{links[i]}'>{escape(str(row[0]))}</a></td>"
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = (
+        f"<p class='muted'>{df.height - shown.height} more rows not shown.</p>"
+        if df.height > shown.height
+        else ""
+    )
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
+
+
+def _no_data(title: str) -> str:
+    return f"<p class='muted'>{escape(title)}: no data for this period.</p>"
+
+
+class SupervisionReport:
+    """Collects the sections of one period's report from an open read-only connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, period: str) -> None:
+        self.con, self.period = con, period
+        self.marts = _tables(con, "marts")
+        self.has_values = "fct_indicator_values" in self.marts
+        self.has_alerts = "fct_alerts" in self.marts
+
+    # ---- data helpers -------------------------------------------------------------------------------
+    def values(self, indicator_id: str, where: str = "", params: Sequence = ()) -> pl.DataFrame:
+        if not self.has_values:
+            return pl.DataFrame()
+        return _q(
+            self.con,
+            "select * from marts.fct_indicator_values where indicator_id = ? "
+            + (f"and {where} " if where else ""),
+            [indicator_id, *params],
+        )
+
+    def periods_up_to(self, n: int = 12) -> list[str]:
+        if not self.has_values:
+            return [self.period]
+        rows = self.con.execute(
+            "select distinct period from marts.fct_indicator_values where period <= ? order by 1 desc limit ?",
+            [self.period, n],
+        ).fetchall()
+        return sorted(r[0] for r in rows) or [self.period]
+
+    def alerts(self) -> pl.DataFrame:
+        if not self.has_alerts:
+            return pl.DataFrame()
+        return _q(
+            self.con,
+            "select * from marts.fct_alerts where period = ? "
+            "order by case severity when 'BREACH' then 0 else 1 end, family, indicator_id, enterprise_id",
+            [self.period],
+        )
+
+    # ---- sections -----------------------------------------------------------------------------------
+    def overview(self, alerts: pl.DataFrame) -> str:
+        subs = _q(
+            self.con,
+            "select status, count(*) as submissions, count(distinct enterprise_id) as enterprises "
+            "from intake.submissions where period = ? group by 1 order by 2 desc",
+            [self.period],
+        )
+        parts = [
+            "<h2 id='overview'>Overview</h2>",
+            "<h3>Submissions of the period by status</h3>",
+            html_table(subs),
+        ]
+        if alerts.is_empty():
+            parts.append("<p>No alerts for this period.</p>")
+            return "".join(parts)
+        by = alerts.group_by("family", "severity").len().sort("family")
+        families = sorted({f or "?" for f in by["family"].to_list()})
+        series = {
+            sev: [
+                float(by.filter((pl.col("family") == f) & (pl.col("severity") == sev))["len"].sum()) or None
+                for f in families
+            ]
+            for sev in ("BREACH", "WARN")
+        }
+        table = by.pivot(on="severity", index="family", values="len").fill_null(0).sort("family")
+        parts += [
+            "<h3>Alerts by family and severity</h3><div class='charts'>",
+            grouped_bar_chart(families, series, "Alerts by family (BREACH, WARN)", width=520),
+            "</div>",
+            html_table(table),
+        ]
+        return "".join(parts)
+
+    def risk_ranking(self, alerts: pl.DataFrame) -> str:
+        parts = ["<h2 id='risk'>Enterprise risk ranking</h2>"]
+        if "fct_risk_scores" in self.marts:
+            cols = self.marts["fct_risk_scores"]
+            score = next((c for c in ("risk_score", "score") if c in cols), None)
+            if score and "period" in cols:
+                df = _q(
+                    self.con,
+                    f'select * from marts.fct_risk_scores where period = ? order by "{score}" desc, enterprise_id',
+                    [self.period],
+                )
+                items = [
+                    (str(r["enterprise_id"]), float(r[score] or 0))
+                    for r in df.head(RANKING_ROWS).iter_rows(named=True)
+                ]
+                parts.append("<p>Composite risk score 0–100 (<code>marts.fct_risk_scores</code>).</p>")
+                if items:
+                    parts.append(
+                        hbar_chart(items, f"Top {len(items)} risk scores, {self.period}", color=PALETTE[3])
+                    )
+                parts.append(html_table(df, max_rows=RANKING_ROWS))
+                return "".join(parts)
+        parts.append(
+            "<p class='muted'>No risk score mart in this snapshot: ranked by alerts "
+            "(BREACH count, then WARN count).</p>"
+        )
+        if alerts.is_empty():
+            return "".join(parts) + _no_data("Alerts")
+        rank = (
+            alerts.group_by("enterprise_id")
+            .agg(
+                breaches=(pl.col("severity") == "BREACH").sum(),
+                warnings=(pl.col("severity") == "WARN").sum(),
+                families=pl.col("family").n_unique(),
+            )
+            .sort(["breaches", "warnings", "enterprise_id"], descending=[True, True, False])
+        )
+        parts.append(html_table(rank, max_rows=RANKING_ROWS))
+        return "".join(parts)
+
+    def chart_reserves(self) -> str:
+        periods = self.periods_up_to()
+        df = self.values(
+            "RES-001",
+            "metric = 'coverage_ratio_worst_day' and period between ? and ?",
+            [periods[0], self.period],
+        )
+        if df.is_empty():
+            return _no_data("Reserve coverage (RES-001)")
+        series = {
+            ent: [next(iter(g.filter(pl.col("period") == p)["value"].to_list()), None) for p in periods]
+            for ent, g in sorted(df.group_by("enterprise_id"), key=lambda kv: kv[0][0])
+            for ent in [ent[0]]
+        }
+        thr = df["threshold"].drop_nulls()
+        return line_chart(
+            periods,
+            series,
+            "Reserve coverage, worst day of the month, per payment institution (RES-001)",
+            threshold=float(thr[0]) if len(thr) else None,
+            width=700,
+        )
+
+    def chart_flows(self) -> str:
+        df = self.values(
+            "FLOW-001", "metric = 'outflow' and period = ? and dimension is not null", [self.period]
+        )
+        if df.is_empty():
+            return _no_data("Capital flow direction (FLOW-001)")
+        charts = []
+        for dim, title in (
+            ("cp_sector", "Outflow by counterparty sector"),
+            ("cp_region", "Outflow by counterparty region (top 12)"),
+            ("cp_country", "Outflow by counterparty country"),
+            ("is_cross_border", "Outflow: cross-border or domestic"),
+        ):
+            agg = (
+                df.filter(pl.col("dimension") == dim)
+                .group_by("dimension_value")
+                .agg(pl.col("value").sum())
+                .sort("value", descending=True)
+                .head(12)
+            )
+            if not agg.is_empty():
+                items = [(str(k), float(v)) for k, v in agg.iter_rows()]
+                charts.append(hbar_chart(items, f"{title}, CNY, {self.period}", width=520))
+        return "".join(charts)
+
+    def chart_complaints(self) -> str:
+        df = self.values("CPL-001", "metric = 'complaints_per_10k_customers' and period = ?", [self.period])
+        if df.is_empty():
+            return _no_data("Complaint rates (CPL-001)")
+        types = _q(self.con, "select distinct enterprise_id, ent_type from intake.submissions")
+        df = (
+            df.join(types, on="enterprise_id", how="left")
+            .with_columns(peer_median=pl.col("value").median().over("ent_type"))
+            .sort("enterprise_id")
+        )
+        return grouped_bar_chart(
+            df["enterprise_id"].to_list(),
+            {
+                "complaints per 10k customers": df["value"].to_list(),
+                "peer median (same type)": df["peer_median"].to_list(),
+            },
+            f"Complaint rates against peers, {self.period} (CPL-001)",
+            width=1000,
+        )
+
+    def chart_credit(self) -> str:
+        out = []
+        df = self.values(
+            "CRD-001",
+            "metric = 'overdue_principal_share' and dimension = 'overdue_bucket' and period = ?",
+            [self.period],
+        )
+        if df.is_empty():
+            out.append(_no_data("Overdue buckets (CRD-001)"))
+        else:
+            buckets = sorted(set(df["dimension_value"].to_list()))
+            ents = sorted(set(df["enterprise_id"].to_list()))
+            series = {
+                b: [
+                    next(
+                        iter(
+                            df.filter((pl.col("enterprise_id") == e) & (pl.col("dimension_value") == b))[
+                                "value"
+                            ].to_list()
+                        ),
+                        None,
+                    )
+                    for e in ents
+                ]
+                for b in buckets
+            }
+            out.append(
+                grouped_bar_chart(
+                    ents, series, f"Overdue principal share by bucket, {self.period} (CRD-001)", width=1000
+                )
+            )
+        periods = self.periods_up_to()
+        rolls = self.values(
+            "CRD-002", "metric = 'roll_rate' and period between ? and ?", [periods[0], self.period]
+        )
+        if rolls.is_empty():
+            out.append(_no_data("Roll rates (CRD-002)"))
+        else:
+            avg = rolls.group_by("period", "dimension_value").agg(pl.col("value").mean())
+            series = {
+                str(t): [
+                    next(
+                        iter(
+                            avg.filter((pl.col("period") == p) & (pl.col("dimension_value") == t))[
+                                "value"
+                            ].to_list()
+                        ),
+                        None,
+                    )
+                    for p in periods
+                ]
+                for t in sorted(set(avg["dimension_value"].to_list()), key=str)
+            }
+            out.append(line_chart(periods, series, "Average roll rate by transition (CRD-002)"))
+        return "".join(out)
+
+    def chart_aml(self, alerts: pl.DataFrame) -> str:
+        aml = alerts.filter(pl.col("family") == "AML") if not alerts.is_empty() else alerts
+        if aml.is_empty():
+            return _no_data("AML alerts")
+        counts = aml.group_by("indicator_id", "indicator_name").len().sort("len", descending=True)
+        items = [(f"{i} {n or ''}", float(c)) for i, n, c in counts.iter_rows()]
+        return hbar_chart(items, f"AML alerts by typology, {self.period}", color=PALETTE[4])
+
+    def families(self) -> str:
+        """Status counts per indicator of every family with values in the period (data-driven)."""
+        if not self.has_values:
+            return ""
+        df = (
+            _q(
+                self.con,
+                "select coalesce(i.family, '?') as family, v.indicator_id, any_value(i.name) as name, "
+                "count(*) filter (where v.status = 'BREACH') as breach, count(*) filter (where v.status = 'WARN') as warn, "
+                "count(*) filter (where v.status = 'OK') as ok, "
+                "count(*) filter (where v.status not in ('BREACH', 'WARN', 'OK')) as other, "
+                "count(distinct v.enterprise_id) as enterprises "
+                "from marts.fct_indicator_values v left join seeds.indicators i using (indicator_id) "
+                "where v.period = ? and v.as_of_date is null group by 1, 2 order by 1, 2",
+                [self.period],
+            )
+            if "indicators" in _tables(self.con, "seeds")
+            else pl.DataFrame()
+        )
+        if df.is_empty():
+            return ""
+        parts = [
+            "<h2 id='families'>Indicators by family</h2>",
+            "<p class='muted'>Monthly rows of <code>marts.fct_indicator_values</code>; "
+            "other = NOT_APPLICABLE, INFO and INSUFFICIENT_*.</p>",
+        ]
+        for (family,), g in sorted(df.group_by("family"), key=lambda kv: kv[0][0]):
+            parts += [f"<h3 id='family-{escape(family)}'>{escape(family)}</h3>", html_table(g.drop("family"))]
+        return "".join(parts)
+
+    def drilldown(self, alerts: pl.DataFrame) -> str:
+        parts = ["<h2 id='alerts'>Alerts and their evidence</h2>"]
+        if alerts.is_empty():
+            return "".join(parts) + "<p>No alerts for this period.</p>"
+        listing = alerts.select(
+            "enterprise_id",
+            "indicator_id",
+            "family",
+            "severity",
+            "metric",
+            "dimension_value",
+            "value",
+            "threshold",
+            "message",
+        )
+        parts.append(html_table(listing, links={i: f"alert-{a}" for i, a in enumerate(alerts["alert_id"])}))
+        evidence_tables = [
+            t
+            for t, cols in sorted(self.marts.items())
+            if t.endswith("_evidence") and {"enterprise_id", "period", "indicator_id"} <= cols
+        ]
+        for a in alerts.iter_rows(named=True):
+            key = [a["enterprise_id"], a["period"], a["indicator_id"]]
+            rows = self.values(
+                a["indicator_id"],
+                "enterprise_id = ? and period = ? and status in ('BREACH', 'WARN') "
+                "order by as_of_date nulls first, metric, dimension_value",
+                key[:2],
+            ).drop("computed_at", strict=False)
+            body = [
+                f"<p><b>{escape(a['message'] or '')}</b></p>",
+                f"<p>Evidence: {escape(a['evidence'] or '–')}</p>",
+                "<p class='muted'>Indicator rows with status BREACH or WARN "
+                f"(marts.fct_indicator_values, {a['indicator_id']}, {a['enterprise_id']}, {a['period']}):</p>",
+                html_table(rows, max_rows=EVIDENCE_ROWS),
+            ]
+            for t in evidence_tables:
+                ev = (
+                    _q(
+                        self.con,
+                        f'select * exclude (computed_at) from marts."{t}" where enterprise_id = ? and period = ? '
+                        f"and indicator_id = ? limit {EVIDENCE_ROWS + 1}",
+                        key,
+                    )
+                    if "computed_at" in self.marts[t]
+                    else _q(
+                        self.con,
+                        f'select * from marts."{t}" where enterprise_id = ? and period = ? and indicator_id = ? '
+                        f"limit {EVIDENCE_ROWS + 1}",
+                        key,
+                    )
+                )
+                if not ev.is_empty():
+                    body += [
+                        f"<p class='muted'>Evidence rows (marts.{escape(t)}):</p>",
+                        html_table(ev, max_rows=EVIDENCE_ROWS),
+                    ]
+            summary = f"<span class='{a['severity']}'>{a['severity']}</span> {escape(a['enterprise_id'])} · {escape(a['indicator_id'])} {escape(a['indicator_name'] or '')}"
+            parts.append(
+                f"<details id='alert-{a['alert_id']}'><summary>{summary}</summary>{''.join(body)}</details>"
+            )
+        return "".join(parts)
+
+    def render(self) -> str:
+        alerts = self.alerts()
+        as_of = (
+            self.con.sql("select max(computed_at) from marts.fct_indicator_values").fetchall()[0][0]
+            if self.has_values
+            else None
+        )
+        sections = [
+            self.overview(alerts),
+            self.risk_ranking(alerts),
+            "<h2 id='reserves'>Reserve coverage</h2>",
+            self.chart_reserves(),
+            "<h2 id='flows'>Capital flow direction</h2><div class='charts'>",
+            self.chart_flows(),
+            "</div>",
+            "<h2 id='complaints'>Complaint rates against peers</h2>",
+            self.chart_complaints(),
+            "<h2 id='credit'>Overdue buckets and roll rates</h2>",
+            self.chart_credit(),
+            "<h2 id='aml'>AML alerts</h2>",
+            self.chart_aml(alerts),
+            self.families(),
+            self.drilldown(alerts),
+        ]
+        nav = " ".join(
+            f"<a href='#{a}'>{t}</a>"
+            for a, t in (
+                ("overview", "Overview"),
+                ("risk", "Risk ranking"),
+                ("reserves", "Reserves"),
+                ("flows", "Flows"),
+                ("complaints", "Complaints"),
+                ("credit", "Credit"),
+                ("aml", "AML"),
+                ("families", "Families"),
+                ("alerts", "Alerts"),
+            )
+        )
+        links = (
+            f"<p>Related: <a href='../quality/{self.period}.html'>quality report of {self.period}</a> · "
+            "<a href='../dbt_docs/static_index.html'>dbt docs (models and lineage)</a> · "
+            "<a href='../edit/'>edit reports</a></p>"
+        )
+        return (
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>Supervision report {escape(self.period)}</title><style>{CSS}</style></head><body>"
+            f"<h1>Supervision report — period {escape(self.period)}</h1>"
+            f"<p class='muted'>Warehouse as of {escape(str(as_of) if as_of else 'n/a')}; generated "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC from the published snapshot. {alerts.height} alerts.</p>"
+            f"<nav>{nav}</nav>{links}{''.join(sections)}</body></html>"
+        )
+
+
+def render_supervision_report(con: duckdb.DuckDBPyConnection, period: str) -> str:
+    return SupervisionReport(con, period).render()
+
+
+def write_supervision_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, period: str) -> Path:
+    """Write <reports_dir>/supervision/<period>.html (atomically) and return its path."""
+    target = reports_dir / "supervision" / f"{period}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".html.tmp")
+    tmp.write_text(render_supervision_report(con, period), encoding="utf-8")
+    tmp.replace(target)
+    return target
