@@ -1,0 +1,108 @@
+"""The supervision report on a hand-made snapshot: sections, drill-down evidence, links, self-containment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+from pipelines.home import Home
+from pipelines.reports.supervision_report import render_supervision_report
+
+VALUE_COLS = (
+    "enterprise_id varchar, period varchar, indicator_id varchar, metric varchar, as_of_date date, "
+    "dimension varchar, dimension_value varchar, value double, numerator double, denominator double, "
+    "threshold double, status varchar, computed_at timestamptz"
+)
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> Path:
+    path = tmp_path / "home" / "published" / "suptech.duckdb"
+    path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts; create schema seeds; create schema intake")
+    con.execute(
+        "create table seeds.indicators as select * from (values ('RES-001', 'RES', 'Reserve coverage ratio'), "
+        "('AML-003', 'AML', 'Pass-through account'), ('CPL-001', 'CPL', 'Complaint rate')) t(indicator_id, family, name)"
+    )
+    con.execute(
+        "create table intake.submissions as select * from (values ('s1', 'PAY0001', 'PAY', '2026-10', 'ACCEPTED'), "
+        "('s2', 'PAY0002', 'PAY', '2026-10', 'ACCEPTED'), ('s3', 'PAY0002', 'PAY', '2026-10', 'REJECTED')) "
+        "t(submission_id, enterprise_id, ent_type, period, status)"
+    )
+    con.execute(f"create table marts.fct_indicator_values ({VALUE_COLS})")
+    con.execute(
+        "insert into marts.fct_indicator_values values "
+        "('PAY0001', '2026-09', 'RES-001', 'coverage_ratio_worst_day', null, null, null, 1.05, 105, 100, 1, 'OK', now()),"
+        "('PAY0001', '2026-10', 'RES-001', 'coverage_ratio_worst_day', null, null, null, 0.9, 90, 100, 1, 'BREACH', now()),"
+        "('PAY0001', '2026-10', 'RES-001', 'coverage_ratio', '2026-10-07', null, null, 0.9, 90, 100, 1, 'BREACH', now()),"
+        "('PAY0001', '2026-10', 'RES-001', 'coverage_ratio', '2026-10-08', null, null, 1.1, 110, 100, 1, 'OK', now()),"
+        "('PAY0002', '2026-10', 'RES-001', 'coverage_ratio_worst_day', null, null, null, 1.2, 120, 100, 1, 'OK', now()),"
+        "('PAY0001', '2026-10', 'CPL-001', 'complaints_per_10k_customers', null, null, null, 12, 12, 10000, null, 'OK', now()),"
+        "('PAY0002', '2026-10', 'CPL-001', 'complaints_per_10k_customers', null, null, null, 4, 4, 10000, null, 'OK', now()),"
+        "('PAY0002', '2026-10', 'AML-003', 'parties', null, null, null, 1, 1, null, null, 'WARN', now())"
+    )
+    con.execute(
+        "create table marts.fct_alerts as select * from (values "
+        "('a1', 'PAY0001', '2026-10', 'RES-001', 'Reserve coverage ratio', 'RES', 'coverage_ratio_worst_day', null, null, 'BREACH', 0.9, 1.0, 'RES-001 coverage 0.9 BREACH', 'worst day 2026-10-07'),"
+        "('a2', 'PAY0002', '2026-10', 'AML-003', 'Pass-through account', 'AML', 'parties', null, null, 'WARN', 1.0, null, 'AML-003 <pass-through> WARN', 'party P9')) "
+        "t(alert_id, enterprise_id, period, indicator_id, indicator_name, family, metric, dimension, dimension_value, severity, value, threshold, message, evidence)"
+    )
+    con.execute(
+        "create table marts.fct_aml_evidence as select 'PAY0002' as enterprise_id, '2026-10' as period, "
+        "'AML-003' as indicator_id, 'P9' as party_id, 'TXN-77' as txn_id, 60000.0 as amount_cny, now() as computed_at"
+    )
+    con.close()
+    return path
+
+
+@pytest.fixture
+def html(snapshot: Path) -> str:
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        return render_supervision_report(con, "2026-10")
+    finally:
+        con.close()
+
+
+def test_every_alert_links_to_a_drilldown_with_its_evidence_rows(html: str) -> None:
+    assert "href='#alert-a1'" in html and "href='#alert-a2'" in html
+    a1 = re.search(r"<details id='alert-a1'>(.*?)</details>", html, re.S).group(1)
+    assert "worst day 2026-10-07" in a1
+    assert "2026-10-07" in a1 and "2026-10-08" not in a1  # only the breaching daily row
+    a2 = re.search(r"<details id='alert-a2'>(.*?)</details>", html, re.S).group(1)
+    assert "TXN-77" in a2 and "marts.fct_aml_evidence" in a2
+    assert "&lt;pass-through&gt;" in html and "<pass-through>" not in html
+
+
+def test_sections_and_charts_follow_the_data(html: str) -> None:
+    # submissions by status of the period, alerts by family, ranking by alerts (no risk score mart)
+    assert re.search(r"<td>ACCEPTED</td><td class='num'>2</td><td class='num'>2</td>", html)
+    assert "ranked by alerts" in html
+    assert "Reserve coverage, worst day" in html and "threshold 1" in html
+    assert "Complaint rates against peers" in html
+    assert "Overdue buckets (CRD-001): no data for this period." in html
+    assert "AML alerts by typology" in html
+    assert "<h3 id='family-RES'>RES</h3>" in html and "<h3 id='family-AML'>AML</h3>" in html
+
+
+def test_links_and_self_containment(html: str) -> None:
+    assert "href='../quality/2026-10.html'" in html and "href='../dbt_docs/static_index.html'" in html
+    assert "<script" not in html and "<link" not in html
+    assert "http" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_cli_writes_the_report_under_home(snapshot: Path) -> None:
+    home = Home(snapshot.parent.parent)
+    result = CliRunner().invoke(
+        cli, ["report", "supervision", "--home", str(home.root), "--period", "2026-10"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (home.reports / "supervision" / "2026-10.html").is_file()
+    bad = CliRunner().invoke(cli, ["report", "supervision", "--home", str(home.root), "--period", "2026-13"])
+    assert bad.exit_code == 2
