@@ -32,6 +32,7 @@ class CycleReport:
     snapshot: Path | None = None
     dbt_docs: Path | None = None  # reports/dbt_docs/static_index.html, offline
     timings: dict[str, float] = field(default_factory=dict)
+    period_reports: list[Path] = field(default_factory=list)  # supervision/<period>.html
 
     @property
     def statuses(self) -> dict[str, str]:
@@ -135,4 +136,28 @@ def run_cycle(
         t4 = time.perf_counter()
         report.snapshot = publish_snapshot(home)
         report.timings["publish"] = time.perf_counter() - t4
+        if build_marts and report.statuses:
+            t5 = time.perf_counter()
+            report.period_reports = write_period_reports(home, sorted(report.statuses))
+            report.timings["reports"] = time.perf_counter() - t5
     return report
+
+
+def write_period_reports(home: Home, submission_ids: list[str]) -> list[Path]:
+    """The supervision report of every period the given submissions belong to, from the published snapshot."""
+    from pipelines.reports.supervision_report import write_supervision_report
+    from pipelines.warehouse.db import connect_reader
+
+    con = connect_reader(home)
+    try:
+        periods = [
+            r[0]
+            for r in con.execute(
+                "select distinct period from intake.submissions where submission_id in (select unnest(?)) "
+                "and period is not null order by 1",
+                [submission_ids],
+            ).fetchall()
+        ]
+        return [write_supervision_report(con, home.reports, period) for period in periods]
+    finally:
+        con.close()
