@@ -258,6 +258,12 @@ def summary(home_dir) -> None:
     out.print(f"published snapshot (for queries): {home.published / 'suptech.duckdb'}")
     out.print(f"edit reports per submission:      {home.reports / 'edit'}")
     out.print(f"archive of delivered packages:    {home.archive}")
+    for kind in ("supervision", "quality"):
+        for report in sorted((home.reports / kind).glob("*.html")):
+            out.print(f"{kind} report {report.stem}:".ljust(34) + str(report), soft_wrap=True)
+    docs = home.reports / "dbt_docs" / "static_index.html"
+    if docs.exists():
+        out.print(f"dbt docs (models, lineage):       {docs}", soft_wrap=True)
     example = alerts_table or "intake.submissions"
     out.print(f'try: suptech query --home {home.root} "select * from {example} limit 20"')
 
