@@ -51,23 +51,26 @@ def _diff_filing_type(con: duckdb.DuckDBPyConnection, c: Contract, old: str, new
     ft, keys = c.filing_type, c.key
     others = [col for col in c.column_names if col not in keys]
     on = " and ".join(f"o.{k} = n.{k}" for k in keys)
-    matched = f"o.{keys[0]} is not null and n.{keys[0]} is not null"
-    changed_any = " or ".join(f"o.{col} is distinct from n.{col}" for col in others) or "false"
-    key = f"(case when n.{keys[0]} is not null then {rk(ft, 'n')} else {rk(ft, 'o')} end)"
-    per_col = ", ".join(
-        f"count(*) filter (where {matched} and o.{col} is distinct from n.{col}), "
-        f"(list({key} order by {key}) filter (where {matched} and o.{col} is distinct from n.{col}))[1:{EXAMPLES}]"
+    differs = {col: f"o.{col} is distinct from n.{col}" for col in others}
+    flags = "".join(f", {expr} as d_{col}" for col, expr in differs.items())
+    # only the changed pairs are materialised with their record key; counts and examples come from them
+    per_col = "".join(
+        f", count(__key) filter (where d_{col}), (list(__key order by __key) filter (where __key is not null and d_{col}))[1:{EXAMPLES}]"
         for col in others
     )
+    matched = f"o.{keys[0]} is not null and n.{keys[0]} is not null"
+    changed_any = " or ".join(differs.values()) or "false"
     row = con.execute(
         f"""with o as (select * from raw.{ft} where submission_id = $old),
-                 n as (select * from raw.{ft} where submission_id = $new)
+                 n as (select * from raw.{ft} where submission_id = $new),
+                 j as (
+                     select o.{keys[0]} is null as __added, n.{keys[0]} is null as __removed,
+                            case when {matched} and ({changed_any}) then {rk(ft, "n")} end as __key{flags}
+                     from o full outer join n on {on})
             select (select count(*) from o), (select count(*) from n),
-                   count(*) filter (where o.{keys[0]} is null),
-                   count(*) filter (where n.{keys[0]} is null),
-                   count(*) filter (where {matched} and ({changed_any})),
-                   {per_col}
-            from o full outer join n on {on}""",
+                   count(*) filter (where __added), count(*) filter (where __removed),
+                   count(__key){per_col}
+            from j""",
         {"old": old, "new": new},
     ).fetchone()
     d = FilingTypeDiff(ft, *row[:5])
