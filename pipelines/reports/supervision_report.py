@@ -381,37 +381,49 @@ class SupervisionReport:
             for t, cols in sorted(self.marts.items())
             if t.endswith("_evidence") and {"enterprise_id", "period", "indicator_id"} <= cols
         ]
+        # one query per table for the whole period (not per alert), at most EVIDENCE_ROWS + 1 rows per key
+        order = "as_of_date nulls first, metric, dimension_value"
+        per_key = "qualify row_number() over (partition by enterprise_id, indicator_id {}) <= " + str(
+            EVIDENCE_ROWS + 1
+        )
+        values = (
+            _q(
+                self.con,
+                "select * exclude (computed_at) from marts.fct_indicator_values where period = ? "
+                "and status in ('BREACH', 'WARN') "
+                f"{per_key.format('order by ' + order)} order by enterprise_id, indicator_id, {order}",
+                [self.period],
+            )
+            if self.has_values
+            else pl.DataFrame()
+        )
+        evidence = {
+            t: _q(
+                self.con,
+                f'select * {"exclude (computed_at)" if "computed_at" in self.marts[t] else ""} from marts."{t}" '
+                f"where period = ? {per_key.format('')}",
+                [self.period],
+            )
+            for t in evidence_tables
+        }
+
+        def rows_of(df: pl.DataFrame, enterprise_id: str, indicator_id: str) -> pl.DataFrame:
+            if df.is_empty():
+                return df
+            return df.filter(
+                (pl.col("enterprise_id") == enterprise_id) & (pl.col("indicator_id") == indicator_id)
+            )
+
         for a in alerts.iter_rows(named=True):
-            key = [a["enterprise_id"], a["period"], a["indicator_id"]]
-            rows = self.values(
-                a["indicator_id"],
-                "enterprise_id = ? and period = ? and status in ('BREACH', 'WARN') "
-                "order by as_of_date nulls first, metric, dimension_value",
-                key[:2],
-            ).drop("computed_at", strict=False)
             body = [
                 f"<p><b>{escape(a['message'] or '')}</b></p>",
                 f"<p>Evidence: {escape(a['evidence'] or '–')}</p>",
                 "<p class='muted'>Indicator rows with status BREACH or WARN "
                 f"(marts.fct_indicator_values, {a['indicator_id']}, {a['enterprise_id']}, {a['period']}):</p>",
-                html_table(rows, max_rows=EVIDENCE_ROWS),
+                html_table(rows_of(values, a["enterprise_id"], a["indicator_id"]), max_rows=EVIDENCE_ROWS),
             ]
-            for t in evidence_tables:
-                ev = (
-                    _q(
-                        self.con,
-                        f'select * exclude (computed_at) from marts."{t}" where enterprise_id = ? and period = ? '
-                        f"and indicator_id = ? limit {EVIDENCE_ROWS + 1}",
-                        key,
-                    )
-                    if "computed_at" in self.marts[t]
-                    else _q(
-                        self.con,
-                        f'select * from marts."{t}" where enterprise_id = ? and period = ? and indicator_id = ? '
-                        f"limit {EVIDENCE_ROWS + 1}",
-                        key,
-                    )
-                )
+            for t, df in evidence.items():
+                ev = rows_of(df, a["enterprise_id"], a["indicator_id"])
                 if not ev.is_empty():
                     body += [
                         f"<p class='muted'>Evidence rows (marts.{escape(t)}):</p>",
