@@ -246,3 +246,29 @@ def test_malformed_and_rejected_are_final_and_never_superseded(tmp_path: Path) -
         "from intake.version_diffs where submission_id = ?",
         [v4_id],
     ) == [(V1, 0)]
+
+
+def test_staging_reads_the_current_version_only(home: Home, tmp_path: Path) -> None:
+    from pipelines.dbt_runner import build
+
+    build(
+        home.warehouse,
+        CLOCK,
+        target_dir=tmp_path / "target",
+        select=["+stg_filings__transactions", "+stg_filings__complaints"],
+        exclude_unit_tests=True,
+        extra_args=["--quiet"],
+    )
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        schema = con.execute(
+            "select table_schema from information_schema.tables where table_name = 'stg_filings__transactions'"
+        ).fetchone()[0]
+        txns = con.execute(f"select submission_id, txn_id from {schema}.stg_filings__transactions").fetchall()
+        amount = con.execute(f"select amount_disputed from {schema}.stg_filings__complaints").fetchall()
+    finally:
+        con.close()
+    assert {sid for sid, _ in txns} == {V2}  # not the superseded v1, not the rejected v3
+    ids = {t for _, t in txns}
+    assert "PAY0001-T0010" in ids and "PAY0001-T0009" not in ids and len(ids) == 9
+    assert amount == [(Decimal("1100.00"),)]
