@@ -12,7 +12,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup setup-browser demo test lint format dbt-parse dev clean
+.PHONY: setup setup-browser demo test lint format dbt-parse dev clean docs
 
 setup: $(VENV)/.installed
 
@@ -50,6 +50,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff format pipelines tests bench
 	$(BIN)/ruff check --fix pipelines tests bench
+
+docs: setup  # regenerate the generated docs (tests fail when they are stale)
+	$(BIN)/python -m pipelines.quality.catalog.render
+	$(BIN)/python -m pipelines.reports.filers_guide
 
 dev: setup dbt-parse
 	SUPTECH_HOME=$${SUPTECH_HOME:-$(CURDIR)/var} $(BIN)/dagster dev -w workspace.yaml
