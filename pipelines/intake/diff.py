@@ -53,7 +53,7 @@ def _diff_filing_type(con: duckdb.DuckDBPyConnection, c: Contract, old: str, new
     on = " and ".join(f"o.{k} = n.{k}" for k in keys)
     differs = {col: f"o.{col} is distinct from n.{col}" for col in others}
     flags = "".join(f", {expr} as d_{col}" for col, expr in differs.items())
-    # only the changed pairs are materialised with their record key; counts and examples come from them
+    # one full outer join on the key; the record key is built only for matched pairs that differ
     per_col = "".join(
         f", count(__key) filter (where d_{col}), (list(__key order by __key) filter (where __key is not null and d_{col}))[1:{EXAMPLES}]"
         for col in others
