@@ -137,3 +137,10 @@ def test_identical_redrop_is_a_recorded_noop(home: Home) -> None:
     assert sub == [("RECEIVED", "verified; awaiting validity checks")]
     assert raw == (14,) and findings == (0,)  # the P2P example's 14 transaction rows, loaded once
     assert (home.archive / "P2P0001" / sid / "2" / "manifest.json").exists()
+
+
+def test_cli_verify_live_warehouse_under_the_writer_lock(home: Home) -> None:
+    res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(home.root), "--warehouse", "--json"])
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.output)
+    assert (body["source"], body["entries"], body["intact"]) == (str(home.warehouse), 7, True)
