@@ -1,7 +1,8 @@
 """Quality rules (Q###, rules.md): plausibility of one submission against fixed thresholds (seed), warnings.
 
 Q001 (FQ-005) Benford's law: the mean absolute deviation of the first significant digit's shares of the
-positive amounts of the transactions file from log10(1 + 1/d), with at least ``min_amounts`` amounts.
+positive amounts of the ok customer legs (bank legs repeat them) from log10(1 + 1/d), with at least
+``min_amounts`` amounts.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def q001() -> str:
 with d as (
     select submission_id,
         ltrim(replace(cast(amount_cny as varchar), '.', ''), '0')[1]::int as digit
-    from {cur("transactions")} where amount_cny > 0
+    from {cur("transactions")} where leg = 'customer' and status = 'ok' and amount_cny > 0
 ),
 n as (select submission_id, count(*) as n from d group by all having count(*) >= {n_min}),
 counts as (

@@ -454,8 +454,8 @@ def test_benford_first_digits(con):
     ]:
         _submission(con, sid)
         con.execute(
-            "insert into raw.transactions (submission_id, _row, txn_id, amount_cny) "
-            "select ?, i + 1, 'T' || i, (d * 100 + 0.5)::decimal(18, 2) "
+            "insert into raw.transactions (submission_id, _row, txn_id, leg, status, amount_cny) "
+            "select ?, i + 1, 'T' || i, 'customer', 'ok', (d * 100 + 0.5)::decimal(18, 2) "
             "from (select unnest(?) as d, generate_subscripts(?, 1) as i)",
             [sid, digits, digits],
         )

@@ -52,3 +52,9 @@ def test_stage_and_severity_follow_rules_md():
 def test_rules_that_need_another_period_say_so():
     needs = {r.rule_id for r in WAREHOUSE_RULES if r.needs_previous or r.needs_history}
     assert needs == {"M001", "M002", "M005", "M009"}
+
+
+def test_rule_catalog_seed_is_current():
+    from pipelines.quality.catalog.seed import SEED, render
+
+    assert SEED.read_text(encoding="utf-8") == render(), "run: python -m pipelines.quality.catalog.seed"

@@ -1,0 +1,53 @@
+-- FQ-005 Benford deviation (indicators.md), per enterprise x period, read from rule Q001 on the current
+-- version (not re-implemented): the mean absolute deviation of first-digit shares of the ok customer legs'
+-- amounts when Q001 flagged it (its finding carries the MAD), WARN; OK when Q001 passed (also when there
+-- were fewer than min_amounts amounts to test).
+{%- set indicator_id = 'FQ-005' %}
+
+with
+
+current_submissions as (
+    select * from {{ ref('stg_intake__submissions') }} where is_current
+),
+
+results as (
+    select * from {{ ref('stg_quality__rule_results') }} where rule_id = 'Q001'
+),
+
+findings as (
+    select
+        submission_id,
+        cast(
+            list_filter(
+                from_json(fields, '[{"field": "VARCHAR", "value": "VARCHAR"}]'), lambda f: f.field = 'mad'
+            )[1].value as {{ type_double() }}
+        ) as mad,
+        message
+    from {{ ref('stg_quality__findings') }}
+    where rule_id = 'Q001'
+    qualify row_number() over (partition by submission_id order by attempt desc, finding_id desc) = 1
+),
+
+scored as (
+    select
+        current_submissions.enterprise_id,
+        current_submissions.period,
+        '{{ indicator_id }}' as indicator_id,
+        'first_digit_mad' as metric,
+        cast(null as date) as as_of_date,
+        cast(null as {{ dbt.type_string() }}) as dimension,
+        cast(null as {{ dbt.type_string() }}) as dimension_value,
+        findings.mad as value,
+        findings.mad as numerator,
+        1 as denominator,
+        max_mad.value as threshold,
+        case when results.status = 'FAIL' then {{ threshold_status('findings.mad', 'max_mad') }} else 'OK' end
+            as status,
+        coalesce(findings.message, current_submissions.submission_id || ': Q001 passed') as evidence
+    from current_submissions
+    inner join results on current_submissions.submission_id = results.submission_id
+    left join findings on current_submissions.submission_id = findings.submission_id
+    {{ join_threshold('max_mad', indicator=indicator_id, ent_type='current_submissions.ent_type', on_date='current_submissions.period_end') }}
+)
+
+{{ indicator_rows('scored') }}

@@ -1,0 +1,80 @@
+-- FQ-006 Sudden jump (indicators.md), per enterprise x period, read from rule M009 on the current version
+-- (not re-implemented): `jumps` = control totals whose robust z against the enterprise's last 12 periods
+-- passed the screen (M009 findings), WARN above max_jumps; INSUFFICIENT_HISTORY while M009 is SKIPPED
+-- (fewer than min_history earlier periods); one `robust_z` row per flagged total, WARN.
+{%- set indicator_id = 'FQ-006' %}
+
+with
+
+current_submissions as (
+    select * from {{ ref('stg_intake__submissions') }} where is_current
+),
+
+results as (
+    select * from {{ ref('stg_quality__rule_results') }} where rule_id = 'M009'
+),
+
+findings as (
+    select
+        submission_id,
+        record_key,
+        cast(
+            list_filter(
+                from_json(fields, '[{"field": "VARCHAR", "value": "VARCHAR"}]'), lambda f: f.field = 'robust_z'
+            )[1].value as {{ type_double() }}
+        ) as robust_z,
+        message
+    from {{ ref('stg_quality__findings') }}
+    where rule_id = 'M009'
+),
+
+jumps as (
+    select
+        current_submissions.enterprise_id,
+        current_submissions.period,
+        '{{ indicator_id }}' as indicator_id,
+        'jumps' as metric,
+        cast(null as date) as as_of_date,
+        cast(null as {{ dbt.type_string() }}) as dimension,
+        cast(null as {{ dbt.type_string() }}) as dimension_value,
+        case when results.status <> 'SKIPPED' then results.finding_count end as value,
+        case when results.status <> 'SKIPPED' then results.finding_count end as numerator,
+        1 as denominator,
+        max_jumps.value as threshold,
+        case
+            when results.status = 'SKIPPED' then 'INSUFFICIENT_HISTORY'
+            else {{ threshold_status('results.finding_count', 'max_jumps') }}
+        end as status,
+        current_submissions.submission_id as evidence
+    from current_submissions
+    inner join results on current_submissions.submission_id = results.submission_id
+    {{ join_threshold('max_jumps', indicator=indicator_id, ent_type='current_submissions.ent_type', on_date='current_submissions.period_end') }}
+),
+
+totals as (
+    select
+        current_submissions.enterprise_id,
+        current_submissions.period,
+        '{{ indicator_id }}' as indicator_id,
+        'robust_z' as metric,
+        cast(null as date) as as_of_date,
+        'control_total' as dimension,
+        findings.record_key as dimension_value,
+        findings.robust_z as value,
+        findings.robust_z as numerator,
+        1 as denominator,
+        history_robust_z.value as threshold,
+        history_robust_z.severity as status,
+        findings.message as evidence
+    from current_submissions
+    inner join findings on current_submissions.submission_id = findings.submission_id
+    {{ join_threshold('history_robust_z', indicator=indicator_id, ent_type='current_submissions.ent_type', on_date='current_submissions.period_end') }}
+),
+
+unioned as (
+    select * from jumps
+    union all
+    select * from totals
+)
+
+{{ indicator_rows('unioned') }}
