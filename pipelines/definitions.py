@@ -21,7 +21,7 @@ from pipelines.calendar import close_at, manifest_grace_seconds
 from pipelines.dbt_runner import DBT_PROJECT_DIR, ensure_manifest
 from pipelines.home import Home
 from pipelines.intake.package import discover
-from pipelines.warehouse.db import connect_writer, publish_snapshot, writer_lock
+from pipelines.warehouse.db import connect_reader, connect_writer, publish_snapshot, writer_lock
 
 AS_OF_TAG = "suptech/as_of"
 BACKFILL_TAG = "suptech/backfill"
@@ -118,7 +118,38 @@ def published_snapshot(context: AssetExecutionContext, suptech: SupTechHome) -> 
     home = suptech.resolve()
     with writer_lock(home):
         path = publish_snapshot(home)
-    return dg.MaterializeResult(metadata={"path": str(path), "bytes": path.stat().st_size})
+    return dg.MaterializeResult(metadata=_snapshot_metadata(home, path))
+
+
+def _snapshot_metadata(home: Home, path: Path) -> dict:
+    """Row counts, submissions by status, the latest period's alerts and breaches, and the reports written
+    (one supervision report per period in the snapshot)."""
+    from pipelines.reports.snapshot_metadata import summarise_snapshot
+    from pipelines.reports.supervision_report import write_supervision_report
+
+    con = connect_reader(home)
+    try:
+        periods = [
+            r[0] for r in con.sql("select distinct period from intake.submissions order by 1").fetchall()
+        ]
+        reports = [write_supervision_report(con, home.reports, p) for p in periods if p]
+        summary = summarise_snapshot(con, periods[-1:])
+    finally:
+        con.close()
+    counts = "| table | rows |\n|---|---|\n" + "\n".join(
+        f"| {t} | {n} |" for t, n in summary.row_counts.items()
+    )
+    return {
+        "path": str(path),
+        "bytes": path.stat().st_size,
+        "row_counts": dg.MetadataValue.md(counts),
+        "submissions_by_status": dg.MetadataValue.json(summary.submissions_by_status),
+        "latest_period": ", ".join(summary.periods),
+        "alerts_latest_period": dg.MetadataValue.json(summary.alerts_by_severity),
+        "breaches_latest_period": dg.MetadataValue.md(summary.breaches_markdown or "no alerts mart"),
+        "supervision_reports": dg.MetadataValue.md("\n".join(f"- {r}" for r in reports) or "none"),
+        "latest_report": dg.MetadataValue.path(str(reports[-1])) if reports else "none",
+    }
 
 
 cycle_job = dg.define_asset_job(
@@ -136,7 +167,15 @@ def landing_sensor(context: SensorEvaluationContext, suptech: SupTechHome):
     now = datetime.now(UTC)
     packages = discover(home.landing, now, manifest_grace_seconds())
     if not packages:
-        return dg.SkipReason(f"no complete package in {home.landing}")
+        waiting = sum(1 for d in home.landing.glob("*/*") if d.is_dir())
+        return dg.SkipReason(
+            f"no complete package in {home.landing}"
+            + (
+                f"; {waiting} folder(s) waiting for their manifest or the {manifest_grace_seconds()} s grace period"
+                if waiting
+                else ""
+            )
+        )
     key = "|".join(f"{p.folder}@{p.manifest_mtime.timestamp()}" for p in packages)
     context.log.info(f"found {len(packages)} package(s): " + ", ".join(p.folder_id for p in packages[:20]))
     # a stable key (not hash(): randomised per process) so the same packages never start two runs

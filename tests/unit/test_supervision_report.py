@@ -22,8 +22,12 @@ VALUE_COLS = (
 
 @pytest.fixture
 def snapshot(tmp_path: Path) -> Path:
-    path = tmp_path / "home" / "published" / "suptech.duckdb"
-    path.parent.mkdir(parents=True)
+    return make_snapshot(tmp_path / "home" / "published" / "suptech.duckdb")
+
+
+def make_snapshot(path: Path) -> Path:
+    """Two PAY enterprises in 2026-10 (2026-09 history for one), a RES-001 BREACH and an AML-003 WARN."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     con.execute("create schema marts; create schema seeds; create schema intake")
     con.execute(
