@@ -46,5 +46,8 @@ def test_dbt_docs_render_offline(tiny_cycle) -> None:
     page = tiny_cycle.home.reports / "dbt_docs" / "static_index.html"
     assert page.is_file(), "the cycle publishes dbt's static docs"
     result = render_offline(page, ARTIFACTS / "dbt-docs.png", wait_ms=1500)
-    assert not result.failed_requests, result.problems()
+    # dbt's own static page asks for unrendered template paths ("{{ getIcon(...) }}", "${require(...)}") as
+    # local files; those fail harmlessly. Anything else (above all a remote asset) must not be requested.
+    other = [u for u in result.failed_requests if not (u.startswith("file://") and "%7B" in u)]
+    assert not other, other[:5]
     assert "fct_alerts" in result.text or "suptech" in result.text.lower()
