@@ -1,0 +1,364 @@
+"""Turn a public dataset into complete submission packages of the spec (filings.md), one per period, for
+the normal intake: every required filing type (zero rows where the source has nothing), a generated
+profile with a valid USCC, parties, minimal accounts with their balance rows, and the source's records.
+
+The mapping of each dataset is a YAML file beside this module (`<dataset>.yml`). kind `transactions`
+(PaySim, AMLSim): each source row is one event moving a customer wallet of a PAY institution — money in
+from outside, out to outside, or between two wallets — with its bank leg on the central reserve. Wallet
+openings are the smallest that keep every running balance non-negative (or the source's own opening
+balance when it is larger), so every ledger identity holds by construction. Txn ids carry the source row
+number (`<enterprise>-T<row>C`), which is how the labels are joined back (pipelines.mappings.labels).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import yaml
+
+from pipelines.calendar import period_bounds, required_filing_types
+from pipelines.contracts import load_contracts
+from pipelines.synth import package
+from pipelines.synth.identity import id_hash
+from pipelines.synth.uscc import make as make_uscc
+
+HERE = Path(__file__).parent
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+REGION = "310115"  # Shanghai Pudong: the mapped enterprise's and its parties' district
+CAPITAL = 100_000_000 * 100  # paid-in capital, cents
+OPENED_BEFORE = 30  # days: wallets open before the first period, so their first opening may be > 0
+OWN = {"RC1": ("RESERVE_CENTRAL", "PBOC"), "OF1": ("OWN_FUNDS", "ICBC")}
+
+
+def datasets() -> list[str]:
+    return sorted(p.stem for p in HERE.glob("*.yml"))
+
+
+def load_config(dataset: str) -> dict:
+    path = HERE / f"{dataset}.yml"
+    if not path.exists():
+        raise ValueError(f"unknown dataset {dataset!r}; known: {datasets()}")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class MapResult:
+    dataset: str
+    enterprise_id: str
+    packages: list[str]
+    rows: int
+
+
+# ---- source rows -> movements ------------------------------------------------------------------------
+
+
+def movements(cfg: dict, data_root: Path, limit: int | None = None) -> pl.DataFrame:
+    """src_row, ts (Shanghai wall clock), origin, counterparty, flow, channel, purpose, is_self, amount (cents)."""
+    raw = pl.read_csv(data_root / cfg["source"], n_rows=limit, infer_schema_length=10_000)
+    raw = raw.with_row_index("src_row", offset=1)
+    unit = {"hours": 3600, "days": 86400}[cfg["time"]["unit"]]
+    start = datetime.fromisoformat(cfg["start"])
+    prefix = cfg.get("key_prefix", "")
+    if "types" in cfg:
+        types = pl.DataFrame(
+            [{"type": k, **{"self": False, **v}} for k, v in cfg["types"].items()],
+        )
+        raw = raw.join(types, left_on=cfg["type_column"], right_on="type", how="inner")
+    else:
+        raw = raw.with_columns([pl.lit(v).alias(k) for k, v in {"self": False, **cfg["flow"]}.items()])
+    return (
+        raw.select(
+            "src_row",
+            ts=pl.lit(start) + pl.duration(seconds=pl.col(cfg["time"]["column"]).cast(pl.Int64) * unit),
+            origin=pl.lit(prefix) + pl.col(cfg["origin"]).cast(pl.String),
+            counterparty=pl.lit(prefix) + pl.col(cfg["counterparty"]).cast(pl.String),
+            flow=pl.col("flow"),
+            channel=pl.col("channel"),
+            purpose=pl.col("purpose"),
+            is_self=pl.col("self"),
+            amount=(pl.col(cfg["amount"]).cast(pl.Float64) * 100).round(0).cast(pl.Int64),
+        )
+        .filter(pl.col("amount") > 0)
+        .sort("ts", "src_row")
+    )
+
+
+def postings(mv: pl.DataFrame) -> pl.DataFrame:
+    """Signed wallet postings (owner key, ts, src_row, delta) of the movements."""
+    out = mv.filter(pl.col("flow") != "in").select("ts", "src_row", key="origin", delta=-pl.col("amount"))
+    into = mv.filter(pl.col("flow") == "in").select("ts", "src_row", key="origin", delta="amount")
+    internal = mv.filter(pl.col("flow") == "internal").select(
+        "ts", "src_row", key="counterparty", delta="amount"
+    )
+    return pl.concat([out, into, internal]).sort("ts", "src_row")
+
+
+def openings(mv: pl.DataFrame, cfg: dict, data_root: Path) -> pl.DataFrame:
+    """key, opening (cents): the smallest opening keeping the wallet's running balance >= 0, or the
+    source's opening balance when larger."""
+    run = postings(mv).with_columns(running=pl.col("delta").cum_sum().over("key"))
+    need = run.group_by("key").agg(opening=(-pl.col("running").min()).clip(lower_bound=0))
+    if "opening" in cfg:
+        o = cfg["opening"]
+        src = pl.read_csv(data_root / o["file"]).select(
+            key=pl.lit(cfg.get("key_prefix", "")) + pl.col(o["key"]).cast(pl.String),
+            source_opening=(pl.col(o["column"]).cast(pl.Float64) * 100).round(0).cast(pl.Int64),
+        )
+        need = need.join(src, on="key", how="left").select(
+            "key", opening=pl.max_horizontal("opening", pl.col("source_opening").fill_null(0))
+        )
+    return need
+
+
+# ---- movements -> filings ------------------------------------------------------------------------------
+
+
+def _legs(mv: pl.DataFrame, eid: str) -> pl.DataFrame:
+    wallet = pl.lit("W") + pl.col("origin")
+    cp_wallet = pl.lit("W") + pl.col("counterparty")
+    external = pl.when(pl.col("is_self")).then(pl.col("origin")).otherwise(pl.col("counterparty"))
+    outside = pl.col("flow") != "internal"
+    base = mv.with_columns(
+        event_id=pl.lit(f"{eid}-E") + pl.col("src_row").cast(pl.String).str.zfill(9),
+        booked_at=pl.col("ts"),
+        value_date=pl.col("ts").dt.date(),
+        debit_account_id=pl.when(pl.col("flow") != "in").then(wallet),
+        credit_account_id=pl.when(pl.col("flow") == "in")
+        .then(wallet)
+        .when(pl.col("flow") == "internal")
+        .then(cp_wallet),
+        payer_party_id=pl.when(pl.col("flow") == "in").then(external).otherwise(pl.col("origin")),
+        payee_party_id=pl.when(pl.col("flow") == "out")
+        .then(external)
+        .when(pl.col("flow") == "in")
+        .then(pl.col("origin"))
+        .otherwise(pl.col("counterparty")),
+        amount_cny=pl.col("amount"),
+        currency=pl.lit("CNY"),
+        is_cross_border=pl.lit(False),
+        cp_country=pl.when(outside).then(pl.lit("CN")),
+        cp_region=pl.when(outside).then(pl.lit(REGION)),
+        status=pl.lit("ok"),
+    )
+    customer = base.with_columns(
+        leg=pl.lit("customer"),
+        txn_id=pl.lit(f"{eid}-T") + pl.col("src_row").cast(pl.String).str.zfill(9) + "C",
+    )
+    bank = base.filter(outside).with_columns(
+        leg=pl.lit("bank"),
+        txn_id=pl.lit(f"{eid}-T") + pl.col("src_row").cast(pl.String).str.zfill(9) + "B",
+        debit_account_id=pl.when(pl.col("flow") == "out").then(pl.lit("RC1")),
+        credit_account_id=pl.when(pl.col("flow") == "in").then(pl.lit("RC1")),
+    )
+    return pl.concat([customer, bank]).sort("booked_at", "txn_id").with_columns(enterprise_id=pl.lit(eid))
+
+
+def _parties(mv: pl.DataFrame, cfg: dict, eid: str, onboard: date) -> pl.DataFrame:
+    keys = pl.concat(
+        [mv.select(key="origin"), mv.filter(~pl.col("is_self")).select(key="counterparty")]
+    ).unique(maintain_order=True)
+    legal = pl.col("key").str.starts_with(cfg["legal_prefix"]) if cfg.get("legal_prefix") else pl.lit(False)
+    return keys.select(
+        enterprise_id=pl.lit(eid),
+        party_id="key",
+        party_type=pl.when(legal).then(pl.lit("legal")).otherwise(pl.lit("natural")),
+        id_hash=pl.col("key").map_elements(
+            lambda k: id_hash("CN_ID", f"{cfg['dataset']}:{k}"), return_dtype=pl.String
+        ),
+        sector_code=pl.when(legal).then(pl.lit("F")),
+        region_code=pl.lit(REGION),
+        country=pl.lit("CN"),
+        is_related_party=pl.lit(False),
+        kyc_class=pl.when(legal).then(None).otherwise(pl.lit("III")),
+        dishonest_flag=pl.lit(False),
+        onboard_date=pl.lit(onboard),
+    )
+
+
+def _profile(cfg: dict) -> pl.DataFrame:
+    eid = cfg["enterprise_id"]
+    serial = int(hashlib.sha256(eid.encode()).hexdigest(), 16) % 31**7
+    return pl.DataFrame(
+        {
+            "enterprise_id": [eid],
+            "uscc": [make_uscc(REGION, serial)],
+            "name": [f"{cfg['dataset']} (mapped public dataset)"],
+            "ent_type": [cfg["ent_type"]],
+            "licence_no": [f"Z2031{serial:010d}"],
+            "province_code": [REGION[:2] + "0000"],
+            "custodian_bank_code": pl.Series([None], dtype=pl.String),
+            "paid_in_capital": [CAPITAL],
+            "report_currency": ["CNY"],
+        }
+    )
+
+
+def _empty(filing_type: str) -> pl.DataFrame:
+    """Zero rows with the contract's columns (the source has nothing of this filing type)."""
+    return pl.DataFrame(schema={c.name: pl.String for c in load_contracts()[filing_type].columns})
+
+
+def _period_of(d: date) -> str:
+    return f"{d:%Y-%m}"
+
+
+def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:
+    eid, ent_type = cfg["enterprise_id"], cfg["ent_type"]
+    mv = movements(cfg, data_root, limit).with_columns(period=pl.col("ts").dt.strftime("%Y-%m"))
+    start_day = datetime.fromisoformat(cfg["start"]).date()
+    balance = {r["key"]: r["opening"] for r in openings(mv, cfg, data_root).iter_rows(named=True)}
+    opened = start_day - timedelta(days=OPENED_BEFORE)  # customers' accounts predate the data
+    parties = _parties(mv, cfg, eid, opened)
+    wallets = (
+        pl.concat(
+            [mv.select(key="origin"), mv.filter(pl.col("flow") == "internal").select(key="counterparty")]
+        )
+        .unique(maintain_order=True)["key"]
+        .to_list()
+    )
+    posts = postings(mv).with_columns(period=pl.col("ts").dt.strftime("%Y-%m"), day=pl.col("ts").dt.date())
+    periods = sorted(mv["period"].unique().to_list())
+    first, _ = period_bounds(periods[0])
+    written, previous = [], None
+    for label in [_period_of(d) for d in _months(first, period_bounds(periods[-1])[0])]:
+        p_first, p_last = period_bounds(label)
+        days = [p_first + timedelta(days=k) for k in range((p_last - p_first).days + 1)]
+        pm = mv.filter(pl.col("period") == label)
+        pp = posts.filter(pl.col("period") == label)
+        flows = pp.group_by("key").agg(
+            credits=pl.col("delta").clip(lower_bound=0).sum(),
+            debits=(-pl.col("delta")).clip(lower_bound=0).sum(),
+        )
+        opening = pl.DataFrame({"key": wallets, "opening": [balance.get(k, 0) for k in wallets]})
+        cust = (
+            opening.join(flows, on="key", how="left")
+            .fill_null(0)
+            .with_columns(closing=pl.col("opening") + pl.col("credits") - pl.col("debits"))
+        )
+        balance = dict(zip(cust["key"].to_list(), cust["closing"].to_list(), strict=True))
+        daily = (
+            pm.filter(pl.col("flow") != "internal")
+            .group_by(day=pl.col("ts").dt.date())
+            .agg(
+                credits=pl.col("amount").filter(pl.col("flow") == "in").sum(),
+                debits=pl.col("amount").filter(pl.col("flow") == "out").sum(),
+            )
+        )
+        rc = (
+            pl.DataFrame({"biz_date": days})
+            .join(daily, left_on="biz_date", right_on="day", how="left")
+            .fill_null(0)
+            .with_columns(
+                closing=int(cust["opening"].sum()) + (pl.col("credits") - pl.col("debits")).cum_sum()
+            )
+            .with_columns(opening=pl.col("closing") - pl.col("credits") + pl.col("debits"))
+        )
+        own_rows = [
+            rc.with_columns(account_id=pl.lit("RC1")),
+            pl.DataFrame({"biz_date": days}).with_columns(
+                account_id=pl.lit("OF1"),
+                opening=pl.lit(CAPITAL),
+                credits=pl.lit(0),
+                debits=pl.lit(0),
+                closing=pl.lit(CAPITAL),
+            ),
+        ]
+        balances = pl.concat(
+            [
+                *[
+                    r.select(
+                        "account_id",
+                        "biz_date",
+                        "opening",
+                        "credits",
+                        "debits",
+                        "closing",
+                        bank_confirmed_closing="closing",
+                    )
+                    for r in own_rows
+                ],
+                cust.select(
+                    account_id=pl.lit("W") + pl.col("key"),
+                    biz_date=pl.lit(p_last),
+                    opening="opening",
+                    credits="credits",
+                    debits="debits",
+                    closing="closing",
+                    bank_confirmed_closing=pl.lit(None, dtype=pl.Int64),
+                ),
+            ],
+            how="vertical_relaxed",
+        ).with_columns(enterprise_id=pl.lit(eid))
+        accounts = pl.concat(
+            [
+                pl.DataFrame(
+                    {
+                        "account_id": list(OWN),
+                        "account_class": [c for c, _ in OWN.values()],
+                        "bank_code": [b for _, b in OWN.values()],
+                    }
+                ).with_columns(open_date=pl.lit(start_day - timedelta(days=365))),
+                pl.DataFrame({"key": wallets}).select(
+                    account_id=pl.lit("W") + pl.col("key"),
+                    owner_party_id="key",
+                    account_class=pl.lit("CUSTOMER_WALLET"),
+                    open_date=pl.lit(opened),
+                ),
+            ],
+            how="diagonal",
+        ).with_columns(enterprise_id=pl.lit(eid), currency=pl.lit("CNY"))
+        total = rc["closing"]
+        liquidity = pl.DataFrame({"as_of_date": days}).with_columns(
+            enterprise_id=pl.lit(eid),
+            hqla=total + CAPITAL // 2,
+            outflows_30d=pl.lit(0),
+            inflows_30d=pl.lit(0),
+            customer_bal_stable=(total * 7) // 10,
+            customer_bal_less_stable=total - (total * 7) // 10,
+        )
+        tables = {
+            "enterprise_profile": _profile(cfg),
+            "parties": parties,
+            "accounts": accounts,
+            "account_balances": balances,
+            "transactions": _legs(pm, eid),
+            "liquidity": liquidity,
+        }
+        sid = f"{eid}-{label}-v1"
+        files = [
+            package.encode(ft, tables.get(ft, _empty(ft)), compress=False)
+            for ft in required_filing_types()[ent_type]
+        ]
+        head = {
+            "spec_version": "1.0",
+            "submission_id": sid,
+            "enterprise_id": eid,
+            "period": label,
+            "version": 1,
+            "supersedes": previous,
+        }
+        delivered = datetime.combine(p_last + timedelta(days=2), time(10), SHANGHAI)
+        package.write(landing / eid / sid, head, files, delivered)
+        written.append(sid)
+        previous = None
+    return MapResult(cfg["dataset"], eid, written, mv.height)
+
+
+def _months(first: date, last_first: date) -> list[date]:
+    out, d = [], first
+    while d <= last_first:
+        out.append(d)
+        d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return out
+
+
+def map_dataset(dataset: str, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:
+    cfg = load_config(dataset)
+    if cfg["kind"] == "transactions":
+        return transaction_packages(cfg, data_root, landing, limit)
+    raise ValueError(f"{dataset}: mapping kind {cfg['kind']!r} is not implemented")
