@@ -40,6 +40,12 @@ def _scores(flags: pl.DataFrame, truth: set[str], key: str) -> list[Score]:
     return sorted(out, key=lambda s: s.indicator)
 
 
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, eid: str) -> pl.DataFrame:
+    cur = con.execute(sql, [eid])
+    names = [d[0] for d in cur.description]
+    return pl.DataFrame(cur.fetchall(), schema={n: pl.String for n in names}, orient="row")
+
+
 def score(con: duckdb.DuckDBPyConnection, dataset: str, data_root: Path) -> list[Score]:
     cfg = load_config(dataset)
     eid, label = cfg["enterprise_id"], cfg["label"]
@@ -50,22 +56,20 @@ def score(con: duckdb.DuckDBPyConnection, dataset: str, data_root: Path) -> list
         )
         positive = raw.filter(pl.col(label["column"]).cast(pl.Float64) > 0)["src_row"]
         truth = set(mv.filter(pl.col("src_row").is_in(positive))["src_row"].cast(pl.String).to_list())
-        flags = pl.from_arrow(
-            con.execute(
-                "select distinct indicator_id, txn_id from marts.fct_aml_evidence where enterprise_id = ?",
-                [eid],
-            ).arrow()
+        flags = _frame(
+            con,
+            "select distinct indicator_id, txn_id from marts.fct_aml_evidence where enterprise_id = ?",
+            eid,
         ).with_columns(src_row=pl.col("txn_id").str.slice(-10, 9).cast(pl.Int64).cast(pl.String))
         return _scores(flags, truth, "src_row")
     nodes = pl.read_csv(data_root / label["file"])
     prefix = cfg.get("key_prefix", "")
     truth = set((prefix + nodes.filter(pl.col(label["column"]) > 0)[label["key"]].cast(pl.String)).to_list())
-    flags = pl.from_arrow(
-        con.execute(
-            "select distinct indicator_id, dimension_value as party_id from marts.fct_aml_typologies "
-            "where enterprise_id = ? and dimension = 'party' and status in ('WARN', 'BREACH')",
-            [eid],
-        ).arrow()
+    flags = _frame(
+        con,
+        "select distinct indicator_id, dimension_value as party_id from marts.fct_aml_typologies "
+        "where enterprise_id = ? and dimension = 'party' and status in ('WARN', 'BREACH')",
+        eid,
     )
     return _scores(flags, truth, "party_id")
 
