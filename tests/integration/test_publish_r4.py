@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tests.support import drop_package, example_packages
 
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
 MIN_QUERIES = 1000
+PAUSE_S = 0.005  # between queries: leave the cycle its CPU on a 2-core machine
 # One statement reading two schemas: both counts come from the same file version.
 VERSION_SQL = (
     "select (select count(*) from intake.submissions) as submissions, "
@@ -46,6 +48,7 @@ def _reader(root: str, started, stop, results) -> None:
         except Exception as exc:  # noqa: BLE001 - every failure is a finding of this test
             errors.append(f"{type(exc).__name__}: {exc}")
         n += 1
+        time.sleep(PAUSE_S)
     results.put({"queries": n, "seen": seen, "errors": errors[:5], "n_errors": len(errors)})
 
 
@@ -69,6 +72,7 @@ def test_readers_see_whole_versions_while_a_cycle_publishes(tmp_path: Path) -> N
         assert report.snapshot == snapshot_path(home)
         stop.set()
         outcome = results.get(timeout=120)
+        print(f"R4: {outcome['queries']} queries, versions seen {outcome['seen']}, cycle {report.timings}")
     finally:
         stop.set()
         reader.join(timeout=30)
