@@ -22,7 +22,18 @@ from pipelines.home import Home
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
-    """SupTech Warehouse: take in enterprises' monthly filings, validate them and compute supervisory indicators."""
+    """SupTech Warehouse: take in enterprises' monthly filings, validate them and compute supervisory indicators.
+
+    \b
+    Start here:
+      suptech synth --preset tiny && suptech run --backfill   # a synthetic market, one cycle
+      suptech summary                                           # what it produced, report paths
+      suptech report supervision --period 2026-10               # the period's supervision report
+      suptech query "select * from marts.fct_alerts limit 20"   # SQL on the published snapshot
+
+    Every verb takes --home (default $SUPTECH_HOME, else ./var); verbs read by scripts take --json.
+    Exit codes: 0 success, 1 the work failed (message on stderr), 2 usage error.
+    """
 
 
 @cli.command()
@@ -223,10 +234,12 @@ def _find_table(con, name: str) -> str | None:
 
 @cli.command()
 @home_option
-def summary(home_dir) -> None:
-    """What the last cycle produced and where to find it.
+@click.option("--json", "as_json", is_flag=True, help="Print counts and paths as JSON.")
+def summary(home_dir, as_json) -> None:
+    """What the last cycle produced and where to find it: submissions by status, alerts by indicator,
+    the snapshot, the reports (supervision, quality, dbt docs, edit reports).
 
-    Example: suptech summary
+    Example: suptech summary --home var/demo
     """
     from pipelines.warehouse.db import connect_reader
 
@@ -246,6 +259,25 @@ def summary(home_dir) -> None:
         )
     finally:
         con.close()
+    reports = {
+        kind: {p.stem: str(p) for p in sorted((home.reports / kind).glob("*.html"))}
+        for kind in ("supervision", "quality")
+    }
+    docs = home.reports / "dbt_docs" / "static_index.html"
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "submissions_by_status": dict(statuses),
+                    "alerts": [{"indicator_id": i, "severity": s, "alerts": n} for i, s, n in alerts],
+                    "snapshot": str(home.published / "suptech.duckdb"),
+                    "reports": reports,
+                    "dbt_docs": str(docs) if docs.exists() else None,
+                    "edit_reports": str(home.reports / "edit"),
+                }
+            )
+        )
+        return
     table = Table("status", "submissions", title="Submissions by status")
     for s, n in statuses:
         table.add_row(s, str(n))
@@ -258,10 +290,9 @@ def summary(home_dir) -> None:
     out.print(f"published snapshot (for queries): {home.published / 'suptech.duckdb'}")
     out.print(f"edit reports per submission:      {home.reports / 'edit'}")
     out.print(f"archive of delivered packages:    {home.archive}")
-    for kind in ("supervision", "quality"):
-        for report in sorted((home.reports / kind).glob("*.html")):
-            out.print(f"{kind} report {report.stem}:".ljust(34) + str(report), soft_wrap=True)
-    docs = home.reports / "dbt_docs" / "static_index.html"
+    for kind, paths in reports.items():
+        for period, path in paths.items():
+            out.print(f"{kind} report {period}:".ljust(34) + path, soft_wrap=True)
     if docs.exists():
         out.print(f"dbt docs (models, lineage):       {docs}", soft_wrap=True)
     example = alerts_table or "intake.submissions"

@@ -81,3 +81,33 @@ def test_export_rejects_bad_period_and_unknown_schema(home: Home, tmp_path: Path
         cli, ["export", "--home", str(home.root), "--out", str(tmp_path / "x"), *args]
     )
     assert result.exit_code == code
+
+
+def test_summary_json_lists_counts_and_report_paths(tmp_path: Path) -> None:
+    from tests.unit.test_supervision_report import make_snapshot
+
+    home = Home.resolve(tmp_path / "h").ensure()
+    make_snapshot(home.published / "suptech.duckdb")
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            cli, ["report", "supervision", "--home", str(home.root), "--period", "2026-10"]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(cli, ["summary", "--home", str(home.root), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["submissions_by_status"] == {"ACCEPTED": 2, "REJECTED": 1}
+    assert {(a["indicator_id"], a["severity"], a["alerts"]) for a in doc["alerts"]} == {
+        ("RES-001", "BREACH", 1),
+        ("AML-003", "WARN", 1),
+    }
+    assert doc["reports"]["supervision"] == {"2026-10": str(home.reports / "supervision" / "2026-10.html")}
+
+
+def test_query_with_bad_sql_exits_1_and_without_snapshot_fails(tmp_path: Path, home: Home) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["query", "--home", str(home.root), "select * from nowhere"]).exit_code == 1
+    empty = Home.resolve(tmp_path / "empty").ensure()
+    assert runner.invoke(cli, ["query", "--home", str(empty.root), "select 1"]).exit_code == 1
