@@ -24,6 +24,10 @@ from pipelines.intake.manifest import FileEntry
 
 CHUNK = 1 << 20
 MAX_HEADER_BYTES = 64 << 10
+# A CSV line may hold up to 16 MiB; DuckDB's read buffer is sized explicitly (its default, 16 x the line
+# limit, would claim gigabytes and defeat the intake's memory cap).
+MAX_LINE_BYTES = 16 << 20
+CSV_BUFFER_BYTES = 32 << 20
 # A gzip file may expand at most this much: guards against compression bombs.
 MAX_GZIP_RATIO = 200
 MIN_GZIP_ALLOWANCE = 64 << 20
@@ -179,7 +183,7 @@ def _stage_csv(con, path: Path, entry: FileEntry, contract: Contract, table: str
             select row_number() over () as _row, {", ".join(contract.column_names)}
             from read_csv(?, header = true, auto_detect = false, columns = {columns}, delim = ',',
                           quote = '"', escape = '"', strict_mode = true, compression = ?,
-                          max_line_size = 134217728)""",
+                          max_line_size = {MAX_LINE_BYTES}, buffer_size = {CSV_BUFFER_BYTES})""",
         [str(source), "gzip" if compression == "gzip" else "none"],
     )
 

@@ -10,7 +10,8 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,13 @@ from pipelines.quality.findings import Finding, RuleResult, record_findings, rec
 
 Progress = Callable[[str, int, int], None]
 
+INTAKE_MEMORY_LIMIT = "1500MB"
+
+
+def intake_memory_limit() -> str:
+    """DuckDB's memory cap during intake: $SUPTECH_INTAKE_MEMORY_LIMIT, default 1500MB (P7 asks <= 4 GB peak)."""
+    return os.environ.get("SUPTECH_INTAKE_MEMORY_LIMIT", INTAKE_MEMORY_LIMIT)
+
 
 @dataclass(frozen=True)
 class IntakeOutcome:
@@ -60,13 +68,26 @@ def take_in(
     """Process every complete package in the landing area, oldest first."""
     packages = discover(home.landing, clock, manifest_grace_seconds())
     outcomes = []
-    for i, pkg in enumerate(packages):
-        if progress:
-            progress(f"intake {pkg.folder_id}", i, len(packages))
-        outcomes.append(take_in_package(con, home, pkg, clock=clock, backfill=backfill))
+    with bounded_memory(con):
+        for i, pkg in enumerate(packages):
+            if progress:
+                progress(f"intake {pkg.folder_id}", i, len(packages))
+            outcomes.append(take_in_package(con, home, pkg, clock=clock, backfill=backfill))
     if progress:
         progress("intake", len(packages), len(packages))
     return outcomes
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Cap DuckDB's memory while files are staged and loaded: beyond the cap it spills to its temp
+    directory, so a 10 GB file is taken in within a few GB (targets.md P7). The previous limit is restored."""
+    before = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"set memory_limit = '{intake_memory_limit()}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set memory_limit = '{before}'")
 
 
 def _summary(problems: list[Problem]) -> str:

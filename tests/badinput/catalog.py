@@ -663,7 +663,7 @@ CASES: list[BadCase] = [
     BadCase("semicolon_delimiter", semicolon_delimiter, MALFORMED, ("S014",), "transactions.csv: missing column(s) enterprise_id"),
     BadCase("utf8_bom", utf8_bom, ACCEPTED),
     BadCase("crlf_line_ends", crlf_line_ends, ACCEPTED),
-    BadCase("nul_bytes", nul_bytes, MALFORMED, ("S015",), "complaints.csv: issue = 'payment\x00not received by merchant' contains a NUL byte"),
+    BadCase("nul_bytes", nul_bytes, MALFORMED, ("S015",), "complaints.csv: issue = 'payment\\x00not received by merchant' contains a NUL byte"),
     BadCase("invalid_utf8", invalid_utf8, MALFORMED, ("S013",), "complaints.csv: the file is not valid utf-8"),
     BadCase("control_total_mismatch", control_total_mismatch, MALFORMED, ("S011",), "control total amount_cny: the file sums to 9524.00 but the manifest says 9525.00"),
     BadCase("extra_column", extra_column, MALFORMED, ("S014",), "incidents.csv: unknown column(s) 'comment'"),
