@@ -3,7 +3,8 @@
 -- free-text values grouped ('none' where null). An issue seen in the enterprise's last max_history
 -- periods keeps a row (share 0) while absent, so its history is complete. Each issue share is screened
 -- against the enterprise's own history (upward robust z): WARN when it jumps (history_robust_z and
--- min_rel_change of the seed), INSUFFICIENT_HISTORY with fewer than min_history previous periods.
+-- min_rel_change of the seed), INSUFFICIENT_HISTORY with fewer than min_history previous periods,
+-- INSUFFICIENT_DATA with fewer than min_complaints complaints received (shares of a handful are noise).
 {%- set indicator_id = 'CPL-004' %}
 
 with
@@ -117,6 +118,7 @@ scored as (
         case
             when shares.denominator = 0 then 'NOT_APPLICABLE'
             when shares.dimension = 'product' then 'INFO'
+            when not {{ compare('shares.denominator', 'min_complaints') }} then 'INSUFFICIENT_DATA'
             else {{ screen_status('history_screen', 'history') }}
         end as status,
         cast(shares.numerator as {{ dbt.type_string() }}) || ' of ' || cast(shares.denominator as {{ dbt.type_string() }})
@@ -124,6 +126,7 @@ scored as (
     from shares
     left join {{ robust_screen('issue_shares', 'history') }} as history_screen
         on {{ screen_keys_match('shares', 'history_screen') }}
+    {{ join_threshold('min_complaints', indicator=indicator_id, ent_type='shares.ent_type', on_date=period_end('shares.period')) }}
 )
 
 {{ indicator_rows('scored') }}
