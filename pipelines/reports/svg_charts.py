@@ -121,7 +121,7 @@ def line_chart(
     pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0  # a flat series still gets a visible band
     lo, hi = lo - pad, hi + pad
     span = hi - lo
-    plot_h, plot_w = height - top - bottom, width - left - 20
+    plot_h, plot_w = height - top - bottom, width - left - 40  # room for the last period label
     step = plot_w / max(len(periods) - 1, 1)
 
     def xy(i: int, v: float) -> tuple[float, float]:
@@ -138,8 +138,8 @@ def line_chart(
     if threshold is not None:
         _, ty = xy(0, threshold)
         body.append(
-            f"<line x1='{left}' x2='{width - 20}' y1='{ty:.1f}' y2='{ty:.1f}' stroke='#b23b3b' stroke-dasharray='5,4'/>"
-            f"<text x='{width - 20}' y='{ty - 3:.1f}' text-anchor='end' fill='#b23b3b'>threshold {_fmt(threshold)}</text>"
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{ty:.1f}' y2='{ty:.1f}' stroke='#b23b3b' stroke-dasharray='5,4'/>"
+            f"<text x='{left + plot_w}' y='{ty - 3:.1f}' text-anchor='end' fill='#b23b3b'>threshold {_fmt(threshold)}</text>"
         )
     for si, name in enumerate(names):
         color = PALETTE[si % len(PALETTE)]
@@ -154,6 +154,6 @@ def line_chart(
                 f"<title>{escape(f'{name} {periods[i]}: {_fmt(v)}')}</title></circle>"
             )
     body.append(
-        f"<line x1='{left}' x2='{width - 20}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#999'/>"
+        f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#999'/>"
     )
     return _svg(width, height, body, title)
