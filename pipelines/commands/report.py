@@ -58,3 +58,47 @@ def register(cli: click.Group) -> None:
         else:
             out.print(str(path))
             err.print(f"open it in a browser: file://{path}")
+
+    @report.command()
+    @home_option
+    @click.option("--period", required=True, callback=_period, help="The period (YYYY-MM).")
+    @click.option(
+        "--gx-docs/--no-gx-docs",
+        default=True,
+        show_default=True,
+        help="Also build the Great Expectations Data Docs of the period into <home>/reports/gx_docs/.",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print the report's path as JSON.")
+    def quality(home_dir, period, gx_docs, as_json) -> None:
+        """The auditor's quality report of a period: submission status by enterprise, late and missing
+        filings, rule hit rates, resubmission history, acknowledged warnings with reasons, and a link to the
+        Great Expectations Data Docs (built offline). Read from the published snapshot.
+
+        \b
+        Example:
+          suptech report quality --period 2026-10
+          # -> <home>/reports/quality/2026-10.html, <home>/reports/gx_docs/index.html
+
+        Exit codes: 0 written, 1 no published snapshot, 2 usage error.
+        """
+        from pipelines.reports.quality_report import write_quality_report
+        from pipelines.warehouse.db import connect_reader
+
+        home = Home.resolve(home_dir)
+        con = connect_reader(home)
+        try:
+            docs = None
+            if gx_docs:
+                from pipelines.reports.gx_docs import build_gx_docs
+
+                docs = build_gx_docs(con, home.reports / "gx_docs", period)
+            path = write_quality_report(con, home.reports, period)
+        finally:
+            con.close()
+        if as_json:
+            out.print_json(
+                json.dumps({"period": period, "path": str(path), "gx_docs": str(docs) if docs else None})
+            )
+        else:
+            out.print(str(path))
+            err.print(f"open it in a browser: file://{path}")
