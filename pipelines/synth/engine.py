@@ -247,7 +247,8 @@ def _deliver(
         times = [delivery.on_time(rng, period)]
         for inj, ctx in active:
             times = inj.delivery(ctx, times)
-        versions.append((clean, times[0], None))
+        if times:  # none: never filed (timeliness.missing)
+            versions.append((clean, times[0], None))
 
     previous = None
     for v, (fs, at, tamper) in enumerate(versions, start=1):

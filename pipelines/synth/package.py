@@ -76,7 +76,8 @@ def write(
     if tamper is not None:
         tamper(folder, manifest)
     for f in files:
-        os.utime(folder / f.path, (stamp, stamp))
+        if (folder / f.path).exists():  # a syntax injection may have removed it
+            os.utime(folder / f.path, (stamp, stamp))
     tmp = folder / ".manifest.json.tmp"
     tmp.write_bytes((json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     os.utime(tmp, (stamp, stamp))
