@@ -3,9 +3,9 @@
 -- borrower_party_id) is above max_outstanding_natural or max_outstanding_legal by their party type.
 -- borrowers_over_cross_platform_limit: this platform's borrowers whose outstanding principal summed by
 -- id_hash over the current versions of every P2P and CF platform in the same period is above
--- max_cross_platform_natural / _legal. Both BREACH above max_borrowers_over_limit; denominator = the
--- platform's borrowers. Evidence names the platform's party ids (never the id_hash). Regulator-only:
--- no filer edit report reads this mart.
+-- max_cross_platform_natural / _legal. Counts (denominator 1; the evidence gives the platform's
+-- borrowers); both BREACH above max_borrowers_over_limit. Evidence names the platform's party ids (never
+-- the id_hash). Regulator-only: no filer edit report reads this mart.
 {%- set indicator_id = 'CRD-005' %}
 
 with
