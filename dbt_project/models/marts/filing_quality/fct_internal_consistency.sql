@@ -1,5 +1,6 @@
 -- FQ-004 Internal consistency (indicators.md), per enterprise x period, from the findings of the catalog
--- rules that implement an X-rule (rule_catalog.x_rule), latest result per version and rule:
+-- rules that implement an X-rule and feed FQ-004 (rule_catalog.fq_id; X-16 drift feeds FQ-002), latest
+-- result per version and rule:
 --   findings        over all versions received; WARN above max_findings.
 --   current_errors  error-severity ones in the current version (an M error found after acceptance, when
 --                   a SKIPPED rule was re-evaluated); BREACH above max_current_errors.
@@ -17,7 +18,7 @@ results as (
 
 rules as (
     select rule_id, severity from {{ ref('rule_catalog') }}
-    where x_rule is not null and not shadow
+    where fq_id = '{{ indicator_id }}' and not shadow
 ),
 
 x_results as (
