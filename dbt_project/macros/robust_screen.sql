@@ -9,6 +9,10 @@
     over='peers':   the other enterprises of the same type in the same period (the scored one excluded);
     over='history': the enterprise's own previous periods, the latest max_history of them.
     two_sided=true screens |z| (a move either way), false only upward moves.
+    noise_sd names an optional column of `values`: the sampling standard deviation of each value (e.g.
+    of a share estimated from few counterparties). The screen's sigma is then at least the standard
+    deviation of the difference between the scored value and a typical comparator,
+    sqrt(noise_sd^2 + median comparator noise_sd^2), so a move that sampling alone explains never fires.
 
     `values` names a relation or CTE with enterprise_id, ent_type, period, indicator_id, metric,
     dimension, dimension_value and value (null values are scored as nothing and never compared with).
@@ -19,7 +23,7 @@
       screen_severity (the z parameter's severity), screen_bound (the value beyond which it would fire,
       on the side of the median the value is on).
     Join it back with screen_keys_match(). -#}
-{% macro robust_screen(values, over, two_sided=false) -%}
+{% macro robust_screen(values, over, two_sided=false, noise_sd=none) -%}
 {%- if over not in ['peers', 'history'] -%}
     {{ exceptions.raise_compiler_error("robust_screen: over must be 'peers' or 'history', not " ~ over) }}
 {%- endif -%}
@@ -39,6 +43,7 @@
             {% for k in keys %}screen_values.{{ k }},
             {% endfor %}screen_values.ent_type,
             screen_values.value,
+            {{ ('screen_values.' ~ noise_sd) if noise_sd else 'cast(null as ' ~ type_double() ~ ')' }} as noise_sd,
             {{ period_end('screen_values.period') }} as period_end
         from {{ values }} as screen_values
     ),
@@ -47,6 +52,7 @@
         select
             {% for k in keys %}screen_scored.{{ k }},
             {% endfor %}other_values.value as other_value,
+            {{ ('other_values.' ~ noise_sd) if noise_sd else 'cast(null as ' ~ type_double() ~ ')' }} as other_noise,
             row_number() over (
                 partition by {% for k in keys %}screen_scored.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
                 order by other_values.period desc
@@ -83,7 +89,8 @@
         select
             {% for k in keys %}{{ k }},
             {% endfor %}count(*) as screen_n,
-            percentile_cont(0.5) within group (order by other_value) as screen_median
+            percentile_cont(0.5) within group (order by other_value) as screen_median,
+            percentile_cont(0.5) within group (order by other_noise) as screen_noise_median
         from screen_window
         group by {% for k in keys %}{{ k }}{{ ', ' if not loop.last }}{% endfor %}
     ),
@@ -108,9 +115,15 @@
             screen_centre.screen_median,
             screen_spread.screen_mad,
             greatest(abs(screen_centre.screen_median), screen_min_size.value) as screen_scale,
-            {{ mad_to_sigma }} * greatest(
-                screen_spread.screen_mad,
-                screen_mad_floor.value * greatest(abs(screen_centre.screen_median), screen_min_size.value)
+            greatest(
+                {{ mad_to_sigma }} * greatest(
+                    screen_spread.screen_mad,
+                    screen_mad_floor.value * greatest(abs(screen_centre.screen_median), screen_min_size.value)
+                ),
+                sqrt(
+                    coalesce(screen_scored.noise_sd, 0) * coalesce(screen_scored.noise_sd, 0)
+                    + coalesce(screen_centre.screen_noise_median, 0) * coalesce(screen_centre.screen_noise_median, 0)
+                )
             ) as screen_sigma,
             {{ compare('coalesce(screen_centre.screen_n, 0)', 'screen_min_n') }} as screen_sufficient,
             screen_z_threshold.value as screen_z_threshold,

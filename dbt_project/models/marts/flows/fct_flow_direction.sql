@@ -3,7 +3,9 @@
 -- cp_region, cp_country, is_cross_border) and the related-party flag of the external-side party
 -- (dimension_value 'none' where the field is null), from int_flows_by_direction. Breakdowns and gross
 -- flows are INFO; the total net flow is screened against the enterprise's own history (two-sided robust
--- z): WARN when it fires, INSUFFICIENT_HISTORY with fewer than min_history previous periods.
+-- z): WARN when it fires, INSUFFICIENT_HISTORY with fewer than min_history previous periods. The
+-- screen's sigma is at least the net flow's sampling noise, sqrt(sum of squared leg amounts in and out):
+-- a month's net is a sum of legs, and a few large top-ups or withdrawals move it by that much by chance.
 {%- set indicator_id = 'FLOW-001' %}
 
 with
@@ -22,7 +24,8 @@ flow_values as (
         '{{ metric }}' as metric,
         dimension,
         dimension_value,
-        cast({{ expression }} as {{ type_double() }}) as value
+        cast({{ expression }} as {{ type_double() }}) as value,
+        sqrt(inflow_sq + outflow_sq) as noise_sd
     from flows
     {%- if not loop.last %}
     union all
@@ -56,7 +59,7 @@ scored as (
         end as status,
         {{ screen_evidence('history_screen', 'history') }} as evidence
     from flow_values
-    left join {{ robust_screen('net_totals', 'history', two_sided=true) }} as history_screen
+    left join {{ robust_screen('net_totals', 'history', two_sided=true, noise_sd='noise_sd') }} as history_screen
         on {{ screen_keys_match('flow_values', 'history_screen') }}
 )
 

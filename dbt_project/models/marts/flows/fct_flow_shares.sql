@@ -4,7 +4,11 @@
 -- outflow_share, by dimension; 'none' where null). A
 -- category seen in the enterprise's last max_history periods keeps a row (share 0) while it is absent,
 -- so a share that collapses is screened too. Each share is screened against its own history (two-sided
--- robust z): WARN when it fires, INSUFFICIENT_HISTORY with fewer than min_history previous periods.
+-- robust z): WARN when it fires, INSUFFICIENT_HISTORY with fewer than min_history previous periods. The
+-- screen's sigma is at least the share's sampling noise: resampling the period's outflow legs, a share
+-- s of total A varies by sqrt((1 - s)^2 Q_k + s^2 (Q - Q_k)) / A (Q = sum of squared leg amounts, Q_k
+-- those of the category), so a region or sector fed by a few large legs does not warn on their chance
+-- comings and goings. A period with fewer than min_outflow_legs outflow legs is INSUFFICIENT_DATA.
 -- fatf_outflow_share: outflow to FATF call-for-action jurisdictions (seed fatf_jurisdictions, valid at
 -- period end) / outflow; BREACH when any (max_fatf_outflow).
 {%- set indicator_id = 'FLOW-002' %}
@@ -27,7 +31,9 @@ outflow_totals as (
         ent_type,
         period_end,
         {{ period_index('period') }} as period_index,
-        outflow
+        outflow,
+        outflow_sq,
+        outflow_legs
     from flows
     where dimension is null
 ),
@@ -39,6 +45,7 @@ category_amounts as (
         dimension,
         dimension_value,
         outflow as amount,
+        outflow_sq as amount_sq,
         outflow_legs as legs
     from flows
     where dimension in ({{ "'" ~ dimensions | join("', '") ~ "'" }})
@@ -82,7 +89,11 @@ shares as (
         category_periods.dimension_value,
         coalesce(category_amounts.amount, 0) as numerator,
         outflow_totals.outflow as denominator,
-        cast(coalesce(category_amounts.amount, 0) as {{ type_double() }}) / nullif(outflow_totals.outflow, 0) as value
+        outflow_totals.outflow_legs,
+        outflow_totals.period_end,
+        cast(coalesce(category_amounts.amount, 0) as {{ type_double() }}) / nullif(outflow_totals.outflow, 0) as value,
+        coalesce(category_amounts.amount_sq, 0) as category_sq,
+        outflow_totals.outflow_sq as total_sq
     from category_periods
     inner join outflow_totals
         on category_periods.enterprise_id = outflow_totals.enterprise_id
@@ -92,6 +103,15 @@ shares as (
         and category_periods.period = category_amounts.period
         and category_periods.dimension = category_amounts.dimension
         and category_periods.dimension_value = category_amounts.dimension_value
+),
+
+shares_with_noise as (
+    select
+        *,
+        sqrt(
+            (1 - value) * (1 - value) * category_sq + value * value * (total_sq - category_sq)
+        ) / nullif(denominator, 0) as noise_sd
+    from shares
 ),
 
 shares_scored as (
@@ -109,12 +129,19 @@ shares_scored as (
         history_screen.screen_bound as threshold,
         case
             when shares.denominator = 0 then 'NOT_APPLICABLE'
+            when not {{ compare('shares.outflow_legs', 'min_legs') }} then 'INSUFFICIENT_DATA'
             else {{ screen_status('history_screen', 'history') }}
         end as status,
-        {{ screen_evidence('history_screen', 'history', digits=4) }} as evidence
-    from shares
-    left join {{ robust_screen('shares', 'history', two_sided=true) }} as history_screen
+        coalesce(
+            {{ screen_evidence('history_screen', 'history', digits=4) }}
+            || coalesce(', sampling sd ' || {{ num_text('shares.noise_sd', 4) }}, ''),
+            case when not {{ compare('shares.outflow_legs', 'min_legs') }}
+                then cast(shares.outflow_legs as {{ dbt.type_string() }}) || ' outflow leg(s)' end
+        ) as evidence
+    from shares_with_noise as shares
+    left join {{ robust_screen('shares_with_noise', 'history', two_sided=true, noise_sd='noise_sd') }} as history_screen
         on {{ screen_keys_match('shares', 'history_screen') }}
+    {{ join_threshold('min_outflow_legs', alias='min_legs', indicator=indicator_id, ent_type='shares.ent_type', on_date='shares.period_end') }}
 ),
 
 fatf_by_country as (
