@@ -1,12 +1,14 @@
 """supervisory.reserve_shortfall: a PAY institution moves part of its central reserve to an outside
 counterparty (bank legs only) and brings it back a few days later, so its reserves cover 85-97% of the
-wallet total on those days. Every ledger identity still holds; the counterparty is not related and the
+wallet total on those days, at least one of them a working day (RES-002 is judged on working days).
+Every ledger identity still holds; the counterparty is not related and the
 money never touches OWN_FUNDS (that would be reserve leakage)."""
 
 from __future__ import annotations
 
 from pipelines.synth.balances import derive
 from pipelines.synth.inject.base import Context, Injector, register
+from pipelines.synth.inject.supervisory_reserve_leakage import is_working_day
 from pipelines.synth.ledger import PUR, Ledger, bank_external
 from pipelines.synth.tables import ids
 from pipelines.synth.transactions import finalize
@@ -15,7 +17,7 @@ from pipelines.synth.transactions import finalize
 @register
 class ReserveShortfall(Injector):
     name = "supervisory.reserve_shortfall"
-    # RES-002 (centralised deposit ratio) necessarily breaks with it: the central reserve is below the wallets
+    # RES-002 (centralised deposit ratio, working days) breaks with it: the short days include a working day
     expected = ("RES-001", "RES-002")
     ent_types = ("PAY",)
 
@@ -27,6 +29,8 @@ class ReserveShortfall(Injector):
         nd = period.ndays
         d1 = int(ctx.rng.integers(2, nd - 9))
         d2 = d1 + int(ctx.rng.integers(2, 6))
+        while not any(is_working_day(period.first_ord + d) for d in range(d1, d2)):
+            d2 += 1  # short over a weekend only: stay short into the next working day
         share = float(ctx.rng.uniform(0.04, 0.13))
         amount = int(wallets[d1:d2].min() * share)
         if amount <= 0:
