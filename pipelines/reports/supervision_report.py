@@ -152,7 +152,9 @@ class SupervisionReport:
         table = by.pivot(on="severity", index="family", values="len").fill_null(0).sort("family")
         parts += [
             "<h3>Alerts by family and severity</h3><div class='charts'>",
-            grouped_bar_chart(families, series, "Alerts by family (BREACH, WARN)", width=520),
+            grouped_bar_chart(
+                families, series, "Alerts by family (BREACH, WARN)", width=520, colors=("#b23b3b", "#e0a526")
+            ),
             "</div>",
             html_table(table),
         ]

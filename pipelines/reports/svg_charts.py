@@ -34,10 +34,10 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
     )
 
 
-def _legend(names: Sequence[str], x: int, y: int) -> list[str]:
+def _legend(names: Sequence[str], x: int, y: int, colors: Sequence[str] = PALETTE) -> list[str]:
     out, cx = [], x
     for i, name in enumerate(names):
-        out.append(f"<rect x='{cx}' y='{y - 9}' width='10' height='10' fill='{PALETTE[i % len(PALETTE)]}'/>")
+        out.append(f"<rect x='{cx}' y='{y - 9}' width='10' height='10' fill='{colors[i % len(colors)]}'/>")
         out.append(f"<text x='{cx + 14}' y='{y}'>{escape(name)}</text>")
         cx += 24 + 7 * len(name)
     return out
@@ -69,7 +69,12 @@ def hbar_chart(
 
 
 def grouped_bar_chart(
-    categories: Sequence[str], series: Mapping[str, Sequence[float | None]], title: str, *, width: int = 640
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    title: str,
+    *,
+    width: int = 640,
+    colors: Sequence[str] = PALETTE,
 ) -> str:
     """Vertical bars: for each category one bar per series (None = no bar), with a legend."""
     height, top, bottom, left = 240, 34, 60, 50
@@ -79,7 +84,10 @@ def grouped_bar_chart(
     plot_h, plot_w = height - top - bottom, width - left - 10
     group_w = plot_w / max(len(categories), 1)
     bar_w = max(min(group_w * 0.8 / max(len(names), 1), 40), 2)
-    body = [f"<text x='4' y='14' font-weight='bold'>{escape(title)}</text>", *_legend(names, left, 28)]
+    body = [
+        f"<text x='4' y='14' font-weight='bold'>{escape(title)}</text>",
+        *_legend(names, left, 28, colors),
+    ]
     body.append(f"<text x='4' y='{top + 8}'>{_fmt(hi)}</text><text x='4' y='{top + plot_h}'>0</text>")
     for ci, cat in enumerate(categories):
         gx = left + ci * group_w + group_w * 0.1
@@ -90,7 +98,7 @@ def grouped_bar_chart(
             h = plot_h * max(v, 0) / hi
             body.append(
                 f"<rect x='{gx + si * bar_w:.1f}' y='{top + plot_h - h:.1f}' width='{bar_w:.1f}' height='{h:.1f}' "
-                f"fill='{PALETTE[si % len(PALETTE)]}'><title>{escape(f'{cat} {name}: {_fmt(v)}')}</title></rect>"
+                f"fill='{colors[si % len(colors)]}'><title>{escape(f'{cat} {name}: {_fmt(v)}')}</title></rect>"
             )
         lx, ly = gx + group_w * 0.4, top + plot_h + 12
         body.append(
