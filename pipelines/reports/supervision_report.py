@@ -325,12 +325,37 @@ class SupervisionReport:
         return "".join(out)
 
     def chart_aml(self, alerts: pl.DataFrame) -> str:
+        """This period's AML alerts by typology, and the alert counts of the last periods beside it."""
+        out = []
         aml = alerts.filter(pl.col("family") == "AML") if not alerts.is_empty() else alerts
         if aml.is_empty():
-            return _no_data("AML alerts")
-        counts = aml.group_by("indicator_id", "indicator_name").len().sort("len", descending=True)
-        items = [(f"{i} {n or ''}", float(c)) for i, n, c in counts.iter_rows()]
-        return hbar_chart(items, f"AML alerts by typology, {self.period}", color=PALETTE[4])
+            out.append(_no_data("AML alerts"))
+        else:
+            counts = aml.group_by("indicator_id", "indicator_name").len().sort("len", descending=True)
+            items = [(f"{i} {n or ''}", float(c)) for i, n, c in counts.iter_rows()]
+            out.append(hbar_chart(items, f"AML alerts by typology, {self.period}", color=PALETTE[4]))
+        if self.has_alerts:
+            periods = self.periods_up_to(6)
+            history = _q(
+                self.con,
+                "select period, indicator_id, count(*) as n from marts.fct_alerts where family = 'AML' "
+                "and period between ? and ? group by 1, 2",
+                [periods[0], self.period],
+            )
+            if not history.is_empty():
+                ids = sorted(set(history["indicator_id"].to_list()))
+                series = {
+                    i: [
+                        float(
+                            history.filter((pl.col("period") == p) & (pl.col("indicator_id") == i))["n"].sum()
+                        )
+                        or None
+                        for p in periods
+                    ]
+                    for i in ids
+                }
+                out.append(grouped_bar_chart(periods, series, "AML alerts by typology and period", width=640))
+        return "".join(out)
 
     def families(self) -> str:
         """Status counts per indicator of every family with values in the period (data-driven)."""
