@@ -91,7 +91,7 @@ def test_sections_and_charts_follow_the_data(html: str) -> None:
     assert "Reserve coverage, worst day" in html and "threshold 1" in html
     assert "Complaint rates against peers" in html
     assert "Overdue buckets (CRD-001): no data for this period." in html
-    assert "AML alerts by typology" in html
+    assert "AML alerts by typology, 2026-10" in html and "AML alerts by typology and period" in html
     assert "<h3 id='family-RES'>RES</h3>" in html and "<h3 id='family-AML'>AML</h3>" in html
 
 
