@@ -20,7 +20,7 @@
         'fct_flow_shares',
         'fct_flow_concentration',
         'fct_late_filing',
-        'fct_resubmissions', 'fct_completeness', 'fct_internal_consistency', 'fct_benford', 'fct_sudden_jump',
+        'fct_resubmissions', 'fct_completeness', 'fct_internal_consistency', 'fct_benford', 'fct_sudden_jump', 'fct_round_numbers_copy_forward',
     ]) }}
 {%- endmacro %}
 
