@@ -197,6 +197,9 @@ def take_in_package(
     n = 1 + con.execute("select count(*) from intake.deliveries where submission_id = ?", [sid]).fetchone()[0]
     archive_path = home.archive / pkg.enterprise_dir / sid / str(n)
 
+    unarchived = _unarchived_delivery(con, sid, identity)
+    if unarchived is not None:
+        return _finish_archive(con, pkg, sid, unarchived, clock)
     if existing is not None:
         return _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, archive_path)
 
@@ -292,8 +295,53 @@ def take_in_package(
         raise
     finally:
         _drop(con, staged)
+    _crash_window(sid, "committed")
     _archive(pkg.folder, archive_path)
     return IntakeOutcome(sid, status, _summary(problems) if problems else "loaded", archive_path, received_at)
+
+
+def _unarchived_delivery(
+    con: duckdb.DuckDBPyConnection, sid: str, identity: str
+) -> tuple[int, str, datetime, str] | None:
+    """The last delivery of `sid` if it has these bytes and its archive folder was never written: an
+    intake killed between its commit and the move to archive/ (the move is a rename, so all or nothing)."""
+    row = con.execute(
+        "select delivery_n, outcome, received_at, archive_path, identity from intake.deliveries "
+        "where submission_id = ? order by delivery_n desc limit 1",
+        [sid],
+    ).fetchone()
+    if row is None or row[4] != identity or Path(row[3]).exists():
+        return None
+    return row[0], row[1], row[2], row[3]
+
+
+def _finish_archive(
+    con: duckdb.DuckDBPyConnection,
+    pkg: Package,
+    sid: str,
+    delivery: tuple[int, str, datetime, str],
+    clock: datetime,
+) -> IntakeOutcome:
+    """Complete the interrupted archive of an already committed delivery: no new delivery, no event.
+    The audit entry is committed before the move, so no move goes unrecorded (a crash in between
+    leaves the archive missing and the next run records and retries it)."""
+    n, outcome, received_at, archive_path = delivery
+    con.execute("begin transaction")
+    try:
+        audit.append(
+            con,
+            "archive_recovered",
+            sid,
+            clock,
+            {"delivery_n": n, "archive_path": archive_path, "outcome": outcome},
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    _archive(pkg.folder, Path(archive_path))
+    reason = f"archive of delivery {n} completed after an interrupted intake"
+    return IntakeOutcome(sid, outcome, reason, Path(archive_path), received_at)
 
 
 def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, archive_path) -> IntakeOutcome:
@@ -343,10 +391,14 @@ def _record_syntax_results(con, sid: str, attempt: int, problems: list[Problem],
     record_rule_results(con, results, evaluated_at=at)
 
 
-def _crash_window(submission_id: str) -> None:
-    """Test hook: with SUPTECH_INTAKE_PAUSE_SID set to this submission, write the pid to the file
-    SUPTECH_INTAKE_PAUSE_MARKER and wait, rows in raw.* but not committed, so a test can kill the load."""
-    if os.environ.get("SUPTECH_INTAKE_PAUSE_SID") == submission_id:
+def _crash_window(submission_id: str, point: str = "loading") -> None:
+    """Test hook: with SUPTECH_INTAKE_PAUSE_SID set to this submission and SUPTECH_INTAKE_PAUSE_AT to
+    `point` ("loading", the default: rows in raw.* but not committed; "committed": committed, not yet
+    archived), write the pid to the file SUPTECH_INTAKE_PAUSE_MARKER and wait, so a test can kill it."""
+    if (
+        os.environ.get("SUPTECH_INTAKE_PAUSE_SID") == submission_id
+        and os.environ.get("SUPTECH_INTAKE_PAUSE_AT", "loading") == point
+    ):
         Path(os.environ["SUPTECH_INTAKE_PAUSE_MARKER"]).write_text(str(os.getpid()))
         time.sleep(60)
 

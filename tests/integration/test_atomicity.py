@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -44,18 +45,7 @@ def test_sigkill_mid_load_leaves_no_partial_rows(tmp_path: Path) -> None:
     drop_package(pkgs[PAY], home.landing, mtime=datetime(2026, 11, 6, tzinfo=UTC))
     marker = tmp_path / "paused"
     env = {**os.environ, "SUPTECH_INTAKE_PAUSE_SID": PAY, "SUPTECH_INTAKE_PAUSE_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", INTAKE, str(home.root)], cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert proc.poll() is None, "the intake ended before reaching the pause"
-            assert time.monotonic() < deadline, "the intake never reached the pause"
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGKILL)  # PAY's first file is in raw.*, uncommitted
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _killed_at(home, marker, env)  # PAY's first file is in raw.*, uncommitted
 
     def state() -> tuple:
         con = duckdb.connect(str(home.warehouse), read_only=True)
@@ -85,3 +75,66 @@ def test_sigkill_mid_load_leaves_no_partial_rows(tmp_path: Path) -> None:
         [(P2P, 14), (PAY, 9)],
         True,
     )
+
+
+def _killed_at(home: Home, marker: Path, env: dict[str, str]) -> None:
+    """Run the intake in a child process and SIGKILL it once it reaches the pause named in env."""
+    proc = subprocess.Popen([sys.executable, "-c", INTAKE, str(home.root)], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the intake ended before reaching the pause"
+            assert time.monotonic() < deadline, "the intake never reached the pause"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_sigkill_after_commit_finishes_the_archive_without_a_duplicate(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path / "home").ensure()
+    pkg = {p.name: p for p in example_packages()}[PAY]
+    delivered = {p.relative_to(pkg): p.read_bytes() for p in sorted(pkg.rglob("*")) if p.is_file()}
+    drop_package(pkg, home.landing, mtime=datetime(2026, 11, 6, tzinfo=UTC))
+    marker = tmp_path / "paused"
+    env = {
+        **os.environ,
+        "SUPTECH_INTAKE_PAUSE_SID": PAY,
+        "SUPTECH_INTAKE_PAUSE_AT": "committed",
+        "SUPTECH_INTAKE_PAUSE_MARKER": str(marker),
+    }
+    _killed_at(home, marker, env)
+    archive = home.archive / "PAY0001" / PAY / "1"
+    # committed, but the package is still in landing and the archive was never written
+    assert (home.landing / "PAY0001" / PAY / "manifest.json").exists()
+    assert not archive.exists()
+
+    with writer_lock(home, timeout_s=5), connect_writer(home) as con:
+        (outcome,) = take_in(con, home, clock=CLOCK, backfill=True)
+        deliveries = con.execute(
+            "select delivery_n, outcome, archive_path from intake.deliveries where submission_id = ?", [PAY]
+        ).fetchall()
+        events = con.execute(
+            "select status from intake.submission_events where submission_id = ? order by event_id", [PAY]
+        ).fetchall()
+        actions = con.execute("select action from intake.audit_log order by seq").fetchall()
+        last = con.execute('select "at", detail from intake.audit_log order by seq desc limit 1').fetchone()
+        rows = con.execute("select count(*) from raw.transactions").fetchone()[0]
+        intact = verify(con).intact
+    assert (outcome.submission_id, outcome.status, outcome.archive_path) == (PAY, "RECEIVED", archive)
+    assert outcome.reason == "archive of delivery 1 completed after an interrupted intake"
+    assert deliveries == [(1, "RECEIVED", str(archive))]  # one delivery: no duplicate recorded
+    assert events == [("RECEIVED",)]  # no DUPLICATE event
+    assert [a for (a,) in actions] == ["received", "verified", "loaded", "archive_recovered"]
+    assert last[0] == CLOCK
+    assert json.loads(last[1]) == {"archive_path": str(archive), "delivery_n": 1, "outcome": "RECEIVED"}
+    assert rows == 9 and intact
+    assert not (home.landing / "PAY0001" / PAY).exists()
+    archived = {p.relative_to(archive): p.read_bytes() for p in sorted(archive.rglob("*")) if p.is_file()}
+    assert archived == delivered  # every byte, unchanged
+
+    # the recovery is done once: the next run has nothing left to do
+    with writer_lock(home, timeout_s=5), connect_writer(home) as con:
+        assert take_in(con, home, clock=CLOCK, backfill=True) == []
