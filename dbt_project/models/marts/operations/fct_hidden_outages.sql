@@ -112,11 +112,24 @@ gaps as (
     where {{ compare(minutes_between('ordered_legs.gap_start', 'ordered_legs.gap_end'), 'min_gap_minutes') }}
 ),
 
+busy_periods as (
+    select distinct enterprise_id, period from busy_slots
+),
+
+-- only enterprise-periods with busy slots can have a hidden outage: their gaps are few (nights)
+busy_gaps as (
+    select gaps.*
+    from gaps
+    inner join busy_periods
+        on gaps.enterprise_id = busy_periods.enterprise_id
+        and gaps.period = busy_periods.period
+),
+
 gap_hours as (
     select
         gaps.*,
         {{ dbt.dateadd('hour', 'hours.generated_number - 1', dbt.date_trunc('hour', 'gaps.gap_start')) }} as slot_hour
-    from gaps
+    from busy_gaps as gaps
     cross join ({{ dbt.generate_series(max_gap_hours) }}) as hours
     where {{ dbt.dateadd('hour', 'hours.generated_number - 1', dbt.date_trunc('hour', 'gaps.gap_start')) }} < gaps.gap_end
 ),
