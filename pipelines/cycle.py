@@ -32,7 +32,7 @@ class CycleReport:
     snapshot: Path | None = None
     dbt_docs: Path | None = None  # reports/dbt_docs/static_index.html, offline
     timings: dict[str, float] = field(default_factory=dict)
-    period_reports: list[Path] = field(default_factory=list)  # supervision/<period>.html
+    period_reports: list[Path] = field(default_factory=list)  # supervision/ and quality/<period>.html
 
     @property
     def statuses(self) -> dict[str, str]:
@@ -144,7 +144,9 @@ def run_cycle(
 
 
 def write_period_reports(home: Home, submission_ids: list[str]) -> list[Path]:
-    """The supervision report of every period the given submissions belong to, from the published snapshot."""
+    """The supervision and quality reports of every period the given submissions belong to, from the published
+    snapshot (reports/supervision/<period>.html, reports/quality/<period>.html; each links to the other)."""
+    from pipelines.reports.quality_report import write_quality_report
     from pipelines.reports.supervision_report import write_supervision_report
     from pipelines.warehouse.db import connect_reader
 
@@ -158,6 +160,10 @@ def write_period_reports(home: Home, submission_ids: list[str]) -> list[Path]:
                 [submission_ids],
             ).fetchall()
         ]
-        return [write_supervision_report(con, home.reports, period) for period in periods]
+        return [
+            write(con, home.reports, period)
+            for period in periods
+            for write in (write_supervision_report, write_quality_report)
+        ]
     finally:
         con.close()

@@ -123,7 +123,8 @@ def published_snapshot(context: AssetExecutionContext, suptech: SupTechHome) -> 
 
 def _snapshot_metadata(home: Home, path: Path) -> dict:
     """Row counts, submissions by status, the latest period's alerts and breaches, and the reports written
-    (one supervision report per period in the snapshot)."""
+    (a supervision and a quality report per period in the snapshot)."""
+    from pipelines.reports.quality_report import write_quality_report
     from pipelines.reports.snapshot_metadata import summarise_snapshot
     from pipelines.reports.supervision_report import write_supervision_report
 
@@ -133,6 +134,7 @@ def _snapshot_metadata(home: Home, path: Path) -> dict:
             r[0] for r in con.sql("select distinct period from intake.submissions order by 1").fetchall()
         ]
         reports = [write_supervision_report(con, home.reports, p) for p in periods if p]
+        quality = [write_quality_report(con, home.reports, p) for p in periods if p]
         summary = summarise_snapshot(con, periods[-1:])
     finally:
         con.close()
@@ -148,6 +150,7 @@ def _snapshot_metadata(home: Home, path: Path) -> dict:
         "alerts_latest_period": dg.MetadataValue.json(summary.alerts_by_severity),
         "breaches_latest_period": dg.MetadataValue.md(summary.breaches_markdown or "no alerts mart"),
         "supervision_reports": dg.MetadataValue.md("\n".join(f"- {r}" for r in reports) or "none"),
+        "quality_reports": dg.MetadataValue.md("\n".join(f"- {r}" for r in quality) or "none"),
         "latest_report": dg.MetadataValue.path(str(reports[-1])) if reports else "none",
     }
 

@@ -12,14 +12,15 @@ from tests.browser import ARTIFACTS, render_offline
 pytestmark = pytest.mark.e2e
 
 
-def test_cycle_wrote_a_supervision_report_per_period(tiny_cycle) -> None:
+def test_cycle_wrote_supervision_and_quality_reports_per_period(tiny_cycle) -> None:
     con = duckdb.connect(str(tiny_cycle.report.snapshot), read_only=True)
     try:
         periods = {r[0] for r in con.sql("select distinct period from intake.submissions").fetchall()}
     finally:
         con.close()
-    written = {p.stem for p in (tiny_cycle.home.reports / "supervision").glob("*.html")}
-    assert written == periods
+    for kind in ("supervision", "quality"):
+        written = {p.stem for p in (tiny_cycle.home.reports / kind).glob("*.html")}
+        assert written == periods, kind
 
 
 def test_supervision_report_renders_offline_with_its_alerts(tiny_cycle) -> None:

@@ -11,7 +11,18 @@ from pipelines.home import Home
 from tests.unit.test_supervision_report import make_snapshot
 
 
-def test_snapshot_metadata_counts_alerts_lists_breaches_and_writes_reports(tmp_path: Path) -> None:
+def test_snapshot_metadata_counts_alerts_lists_breaches_and_writes_reports(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from pipelines.reports import quality_report
+
+    def fake_quality(con, reports_dir: Path, period: str) -> Path:  # the real one needs a full warehouse
+        path = reports_dir / "quality" / f"{period}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(period)
+        return path
+
+    monkeypatch.setattr(quality_report, "write_quality_report", fake_quality)
     home = Home.resolve(tmp_path).ensure()
     path = make_snapshot(home.published / "suptech.duckdb")
     meta = definitions._snapshot_metadata(home, path)
@@ -25,6 +36,8 @@ def test_snapshot_metadata_counts_alerts_lists_breaches_and_writes_reports(tmp_p
     assert "| intake.submissions | 3 |" in meta["row_counts"].md_str
     report = home.reports / "supervision" / "2026-10.html"
     assert report.is_file() and str(report) in meta["supervision_reports"].md_str
+    quality = home.reports / "quality" / "2026-10.html"
+    assert quality.is_file() and str(quality) in meta["quality_reports"].md_str
 
 
 def test_sensor_skip_reason_says_what_it_found(tmp_path: Path) -> None:
