@@ -2,7 +2,8 @@
 -- owner holds a position in the period's investments), the sum of each account's minimum derived daily
 -- balance over the trailing window_days days of the period (opening + cumulative net ok customer legs;
 -- the window is cut at the period's first day, so in February it is the whole month) / the sum of their
--- closings. WARN above the peer percentile (seed peer_percentile) when the robust peer screen fires too;
+-- closings. WARN above the peer percentile (seed peer_percentile) when the robust peer screen fires too,
+-- its sigma floored at the ratio's sampling noise across accounts (a few large lenders make it swing);
 -- INSUFFICIENT_PEERS without min_peers peers.
 {%- set indicator_id = 'SEG-005' %}
 
@@ -132,11 +133,22 @@ measured as (
         coalesce(sum(account_minimum.minimum), 0) as numerator,
         coalesce(sum(account_minimum.closing), 0) as denominator,
         cast(sum(account_minimum.minimum) as {{ type_double() }}) / nullif(sum(account_minimum.closing), 0) as value,
-        count(account_minimum.account_id) as lender_accounts
+        count(account_minimum.account_id) as lender_accounts,
+        sum(cast(account_minimum.minimum as {{ type_double() }}) * account_minimum.minimum) as sum_mm,
+        sum(cast(account_minimum.minimum as {{ type_double() }}) * account_minimum.closing) as sum_mc,
+        sum(cast(account_minimum.closing as {{ type_double() }}) * account_minimum.closing) as sum_cc
     from platform_periods
     left join account_minimum
         on platform_periods.submission_id = account_minimum.submission_id
     group by 1, 2, 3, 4, 5, 6, 7, 8
+),
+
+with_noise as (
+    -- the sampling sd of a ratio of sums over accounts: sqrt(sum (m_i - r c_i)^2) / sum c_i
+    select
+        *,
+        sqrt(greatest(sum_mm - 2 * value * sum_mc + value * value * sum_cc, 0)) / nullif(denominator, 0) as noise_sd
+    from measured
 ),
 
 scored as (
@@ -161,10 +173,10 @@ scored as (
         cast(measured.lender_accounts as {{ dbt.type_string() }}) || ' lender account(s); '
         || coalesce({{ screen_evidence('screen', 'peers') }}, 'too few peers')
         || coalesce(', peer percentile ' || {{ num_text('percentile.pctl_value', 4) }}, '') as evidence
-    from measured
-    left join {{ robust_screen('measured', 'peers') }} as screen
+    from with_noise as measured
+    left join {{ robust_screen('with_noise', 'peers', noise_sd='noise_sd') }} as screen
         on {{ screen_keys_match('measured', 'screen') }}
-    left join {{ peer_percentile('measured', 'peer_percentile') }} as percentile
+    left join {{ peer_percentile('with_noise', 'peer_percentile') }} as percentile
         on {{ screen_keys_match('measured', 'percentile') }}
 )
 
