@@ -111,3 +111,25 @@ def test_query_with_bad_sql_exits_1_and_without_snapshot_fails(tmp_path: Path, h
     assert runner.invoke(cli, ["query", "--home", str(home.root), "select * from nowhere"]).exit_code == 1
     empty = Home.resolve(tmp_path / "empty").ensure()
     assert runner.invoke(cli, ["query", "--home", str(empty.root), "select 1"]).exit_code == 1
+
+
+def test_ask_lists_questions_runs_one_and_rejects_unknown_ids(tmp_path: Path) -> None:
+    from tests.unit.test_supervision_report import make_snapshot
+
+    home = Home.resolve(tmp_path / "h").ensure()
+    make_snapshot(home.published / "suptech.duckdb")
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["ask", "--home", str(home.root)])
+    assert listing.exit_code == 0 and "alerts_by_enterprise" in listing.output
+    result = runner.invoke(
+        cli,
+        ["ask", "alerts_by_enterprise", "--home", str(home.root), "--period", "2026-10", "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output[result.output.index("[") :])
+    assert [(r["enterprise_id"], r["breaches"], r["warnings"]) for r in rows] == [
+        ("PAY0001", 1, 0),
+        ("PAY0002", 0, 1),
+    ]
+    assert runner.invoke(cli, ["ask", "nope", "--home", str(home.root), "--period", "2026-10"]).exit_code == 2
+    assert runner.invoke(cli, ["ask", "alerts_by_enterprise", "--home", str(home.root)]).exit_code == 2
