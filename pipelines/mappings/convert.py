@@ -187,7 +187,7 @@ def _profile(cfg: dict) -> pl.DataFrame:
         {
             "enterprise_id": [eid],
             "uscc": [make_uscc(REGION, serial)],
-            "name": [f"{cfg['dataset']} (mapped public dataset)"],
+            "name": [cfg.get("name", f"{cfg['dataset']} (mapped public dataset)")[:200]],
             "ent_type": [cfg["ent_type"]],
             "licence_no": [f"Z2031{serial:010d}"],
             "province_code": [REGION[:2] + "0000"],
@@ -224,7 +224,7 @@ def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int |
     posts = postings(mv).with_columns(period=pl.col("ts").dt.strftime("%Y-%m"), day=pl.col("ts").dt.date())
     periods = sorted(mv["period"].unique().to_list())
     first, _ = period_bounds(periods[0])
-    written, previous = [], None
+    written = []
     for label in [_period_of(d) for d in _months(first, period_bounds(periods[-1])[0])]:
         p_first, p_last = period_bounds(label)
         days = [p_first + timedelta(days=k) for k in range((p_last - p_first).days + 1)]
@@ -329,24 +329,130 @@ def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int |
             "transactions": _legs(pm, eid),
             "liquidity": liquidity,
         }
-        sid = f"{eid}-{label}-v1"
-        files = [
-            package.encode(ft, tables.get(ft, _empty(ft)), compress=False)
-            for ft in required_filing_types()[ent_type]
-        ]
-        head = {
-            "spec_version": "1.0",
-            "submission_id": sid,
-            "enterprise_id": eid,
-            "period": label,
-            "version": 1,
-            "supersedes": previous,
-        }
-        delivered = datetime.combine(p_last + timedelta(days=2), time(10), SHANGHAI)
-        package.write(landing / eid / sid, head, files, delivered)
+        sid = _write(landing, eid, ent_type, label, tables)
         written.append(sid)
-        previous = None
     return MapResult(cfg["dataset"], eid, written, mv.height)
+
+
+def _write(landing: Path, eid: str, ent_type: str, label: str, tables: dict[str, pl.DataFrame]) -> str:
+    """One complete first version: every owed filing type (zero rows where `tables` has none), manifest
+    last, delivered two days after the period end (on time)."""
+    sid = f"{eid}-{label}-v1"
+    files = [
+        package.encode(ft, tables.get(ft, _empty(ft)), compress=False)
+        for ft in required_filing_types()[ent_type]
+    ]
+    head = {
+        "spec_version": "1.0",
+        "submission_id": sid,
+        "enterprise_id": eid,
+        "period": label,
+        "version": 1,
+        "supersedes": None,
+    }
+    _, p_last = period_bounds(label)
+    package.write(
+        landing / eid / sid, head, files, datetime.combine(p_last + timedelta(days=2), time(10), SHANGHAI)
+    )
+    return sid
+
+
+def _own_books(eid: str, label: str, opened: date) -> dict[str, pl.DataFrame]:
+    """The minimal books of an enterprise with no customer money in the data: its own accounts with daily
+    rows (a zero central reserve, own funds at the paid-in capital) and a zero liquidity return."""
+    p_first, p_last = period_bounds(label)
+    days = [p_first + timedelta(days=k) for k in range((p_last - p_first).days + 1)]
+    grid = pl.DataFrame({"biz_date": days})
+    balances = pl.concat(
+        [
+            grid.with_columns(account_id=pl.lit(name), amount=pl.lit(value, dtype=pl.Int64))
+            for name, value in (("RC1", 0), ("OF1", CAPITAL))
+        ]
+    ).select(
+        "account_id",
+        "biz_date",
+        opening="amount",
+        credits=pl.lit(0, dtype=pl.Int64),
+        debits=pl.lit(0, dtype=pl.Int64),
+        closing="amount",
+        bank_confirmed_closing="amount",
+        enterprise_id=pl.lit(eid),
+    )
+    accounts = pl.DataFrame(
+        {
+            "account_id": list(OWN),
+            "account_class": [c for c, _ in OWN.values()],
+            "bank_code": [b for _, b in OWN.values()],
+        }
+    ).with_columns(enterprise_id=pl.lit(eid), currency=pl.lit("CNY"), open_date=pl.lit(opened))
+    liquidity = pl.DataFrame({"as_of_date": days}).with_columns(
+        enterprise_id=pl.lit(eid),
+        hqla=pl.lit(CAPITAL // 2, dtype=pl.Int64),
+        outflows_30d=pl.lit(0, dtype=pl.Int64),
+        inflows_30d=pl.lit(0, dtype=pl.Int64),
+        customer_bal_stable=pl.lit(0, dtype=pl.Int64),
+        customer_bal_less_stable=pl.lit(0, dtype=pl.Int64),
+    )
+    return {"accounts": accounts, "account_balances": balances, "liquidity": liquidity}
+
+
+def complaint_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:
+    """kind `complaints` (CFPB): one enterprise per company, one package per company and month."""
+    raw = pl.read_csv(data_root / cfg["source"], n_rows=limit, infer_schema_length=0)
+    companies = sorted(raw[cfg["company"]].unique().to_list())
+    ent = pl.DataFrame(
+        {
+            cfg["company"]: companies,
+            "enterprise_id": [
+                f"{cfg['ent_type']}{cfg['enterprise_base'] + k:04d}" for k in range(len(companies))
+            ],
+        }
+    )
+    res, ch = cfg["resolution"], cfg["channel"]
+    resolution = pl.col(res["column"]).replace_strict(res["values"], default=None)
+    at = lambda spec, hour: pl.col(spec["column"]).str.to_date(spec["format"]).dt.combine(time(hour))  # noqa: E731
+    complaints = (
+        raw.join(ent, on=cfg["company"])
+        .with_columns(received_at=at(cfg["received"], 9), resolution=resolution)
+        .select(
+            "enterprise_id",
+            "received_at",
+            "resolution",
+            period=pl.col("received_at").dt.strftime("%Y-%m"),
+            complaint_id=pl.col(cfg["id"]),
+            channel=pl.col(ch["column"]).replace_strict(ch["values"], default=ch["default"]),
+            product=pl.col(cfg["product"]).str.slice(0, 200).str.strip_chars(),
+            issue=pl.col(cfg["issue"]).str.slice(0, 200).str.strip_chars(),
+            closed_at=pl.when(resolution != "in_progress").then(at(cfg["closed"], 18)),
+            extension_count=pl.lit(0),
+            consumer_disputed=pl.col(cfg["disputed"]["column"]) == cfg["disputed"]["true"],
+            escalated=pl.lit(False),
+        )
+        .filter(pl.col("resolution").is_not_null())
+        # closed after the month it was received in: still open at that period's end (not carried on)
+        .with_columns(
+            late=pl.col("closed_at").dt.strftime("%Y-%m") > pl.col("period"),
+        )
+        .with_columns(
+            closed_at=pl.when(~pl.col("late")).then(pl.col("closed_at")),
+            resolution=pl.when(pl.col("late")).then(pl.lit("in_progress")).otherwise(pl.col("resolution")),
+        )
+        .drop("late")
+    )
+    profile_cfg = {"dataset": cfg["dataset"], "ent_type": cfg["ent_type"]}
+    names = dict(zip(ent["enterprise_id"], ent[cfg["company"]], strict=True))
+    first_day = complaints["received_at"].min().date()
+    written = []
+    for (eid, label), rows in complaints.sort("enterprise_id", "period").group_by(
+        "enterprise_id", "period", maintain_order=True
+    ):
+        tables = {
+            "enterprise_profile": _profile({**profile_cfg, "enterprise_id": eid, "name": names[eid]}),
+            "complaints": rows.drop("period"),
+            **_own_books(eid, label, first_day - timedelta(days=365)),
+        }
+        written.append(_write(landing, eid, cfg["ent_type"], label, tables))
+    return MapResult(cfg["dataset"], f"{len(companies)} enterprises", written, complaints.height)
 
 
 def _months(first: date, last_first: date) -> list[date]:
@@ -361,4 +467,6 @@ def map_dataset(dataset: str, data_root: Path, landing: Path, limit: int | None 
     cfg = load_config(dataset)
     if cfg["kind"] == "transactions":
         return transaction_packages(cfg, data_root, landing, limit)
+    if cfg["kind"] == "complaints":
+        return complaint_packages(cfg, data_root, landing, limit)
     raise ValueError(f"{dataset}: mapping kind {cfg['kind']!r} is not implemented")
