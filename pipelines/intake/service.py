@@ -33,7 +33,7 @@ from pipelines.intake.package import (
     package_identity,
     safe_path,
 )
-from pipelines.intake.readers import FileProblem, stage_file
+from pipelines.intake.readers import FileProblem, StagedFile, stage_file
 from pipelines.intake.values import check_values, insert_raw
 from pipelines.quality.catalog import load_catalog
 from pipelines.quality.findings import Finding, RuleResult, record_findings, record_rule_results
@@ -147,14 +147,14 @@ def _check_versions(con: duckdb.DuckDBPyConnection, pkg: Package) -> list[Proble
 
 def _verify_files(
     con: duckdb.DuckDBPyConnection, home: Home, pkg: Package, checked: list[Problem]
-) -> tuple[list[Problem], dict[str, str]]:
-    """Stage and syntax-check each file that is present and intact. Returns problems and staged tables."""
+) -> tuple[list[Problem], dict[str, StagedFile]]:
+    """Stage and syntax-check each file that is present and intact. Returns problems and staged files."""
     m = pkg.manifest
     assert m is not None
     contracts = load_contracts()
     broken = {p.filing_type for p in checked if p.rule_id in ("S007", "S009", "S012", "S013")}
     problems: list[Problem] = []
-    staged: dict[str, str] = {}
+    staged: dict[str, StagedFile] = {}
     home.tmp.mkdir(parents=True, exist_ok=True)
     for i, f in enumerate(m.files):
         if f.filing_type in broken or f.filing_type not in contracts:
@@ -168,7 +168,7 @@ def _verify_files(
         except FileProblem as exc:
             problems.append(Problem(exc.rule_id, f"{f.path}: {exc}", f.filing_type, exc.row_number))
             continue
-        staged[f.filing_type] = table
+        staged[f.filing_type] = sf
         for vp in check_values(con, table, sf.rows, contracts[f.filing_type], f):
             fields = [(vp.field, vp.value)] if vp.field else []
             problems.append(
@@ -177,9 +177,9 @@ def _verify_files(
     return problems, staged
 
 
-def _drop(con: duckdb.DuckDBPyConnection, staged: dict[str, str]) -> None:
-    for table in staged.values():
-        con.execute(f"drop table if exists {table}")
+def _drop(con: duckdb.DuckDBPyConnection, staged: dict[str, StagedFile]) -> None:
+    for sf in staged.values():
+        con.execute(f"drop table if exists {sf.table}")
 
 
 def take_in_package(
@@ -204,7 +204,7 @@ def take_in_package(
         return _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, archive_path)
 
     problems: list[Problem] = []
-    staged: dict[str, str] = {}
+    staged: dict[str, StagedFile] = {}
     if pkg.manifest_problem is not None:
         problems.append(Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem)))
     else:
@@ -279,12 +279,11 @@ def take_in_package(
         else:
             audit.append(con, "verified", sid, decided_at, {"files": len(staged), "syntax": "passed"})
             contracts = load_contracts()
-            for ft, table in staged.items():
-                insert_raw(con, table, contracts[ft], sid)
+            for ft, sf in staged.items():
+                insert_raw(con, sf.table, contracts[ft], sid)
                 _crash_window(sid)
-            # staged tables hold exactly the rows just appended
-            loaded = {ft: con.execute(f"select count(*) from {t}").fetchone()[0] for ft, t in staged.items()}
-            audit.append(con, "loaded", sid, decided_at, {"rows": loaded})
+            # the staged tables hold exactly the rows just appended
+            audit.append(con, "loaded", sid, decided_at, {"rows": {ft: sf.rows for ft, sf in staged.items()}})
         con.execute(
             "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
             [sid, n, identity, received_at, status, str(archive_path)],

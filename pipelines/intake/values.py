@@ -57,34 +57,36 @@ def check_values(
             )
         )
     preds = {c.name: _invalid_predicate(c) for c in contract.columns}
+    # one scan for every column's invalid-value count and every control total's sum; a sum is only
+    # compared when its column has no invalid value, so try_cast then equals cast
+    sums = {t: f"coalesce(sum(try_cast({t} as decimal(38,2))), 0)" for t in contract.control_totals}
+    aggregates = [f"count(*) filter (where {p})" for p in preds.values()] + list(sums.values())
+    scan = con.execute(f"select {', '.join(aggregates)} from {table}").fetchone() if aggregates else ()
+    counts, totals = scan[: len(preds)], dict(zip(sums, scan[len(preds) :], strict=True))
     bad_cols: set[str] = set()
-    if preds and rows:
-        counts = con.execute(
-            "select " + ", ".join(f"count(*) filter (where {p})" for p in preds.values()) + f" from {table}"
-        ).fetchone()
-        for (name, pred), count in zip(preds.items(), counts, strict=True):
-            if not count:
-                continue
-            bad_cols.add(name)
-            col = contract.column(name)
-            sample = con.execute(
-                f"select _row, {name} from {table} where {pred} order by _row limit {SAMPLE_ROWS}"
-            ).fetchall()
-            for row, value in sample:
-                what = (
-                    "contains a NUL byte: remove control characters"
-                    if "\x00" in value
-                    else f"is not a valid {col.type} ({col.kind.description})"
+    for (name, pred), count in zip(preds.items(), counts, strict=True):
+        if not count:
+            continue
+        bad_cols.add(name)
+        col = contract.column(name)
+        sample = con.execute(
+            f"select _row, {name} from {table} where {pred} order by _row limit {SAMPLE_ROWS}"
+        ).fetchall()
+        for row, value in sample:
+            what = (
+                "contains a NUL byte: remove control characters"
+                if "\x00" in value
+                else f"is not a valid {col.type} ({col.kind.description})"
+            )
+            problems.append(
+                ValueProblem(
+                    "S015",
+                    f"{name} = {value[:60]!r} {what}" + (f"; {count} rows in all" if count > 1 else ""),
+                    row,
+                    name,
+                    value,
                 )
-                problems.append(
-                    ValueProblem(
-                        "S015",
-                        f"{name} = {value[:60]!r} {what}" + (f"; {count} rows in all" if count > 1 else ""),
-                        row,
-                        name,
-                        value,
-                    )
-                )
+            )
     for total in contract.control_totals:
         declared = entry.control_totals.get(total)
         if declared is None:
@@ -96,9 +98,7 @@ def check_values(
             continue
         if total in bad_cols:
             continue  # already reported as unparsable values
-        actual = con.execute(
-            f"select coalesce(sum(cast({total} as decimal(38,2))), 0) from {table}"
-        ).fetchone()[0]
+        actual = totals[total]
         if Decimal(actual) != declared:
             problems.append(
                 ValueProblem(
