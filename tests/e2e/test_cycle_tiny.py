@@ -30,10 +30,22 @@ CLASSES = {
     "supervisory.fund_pool",
     "supervisory.self_financing",
     "supervisory.liquidity",
+    "supervisory.reserve_leakage",
+    "supervisory.fund_pool",
+    "supervisory.self_financing",
+    "supervisory.liquidity",
+    "supervisory.borrower_limit",
+    "supervisory.pricing",
+    "supervisory.maturity_mismatch",
+    "supervisory.overdue_spike",
+    "supervisory.untimely_complaints",
+    "supervisory.late_incident_report",
 }
 # AML ids whose alerts must belong to injected cases (AML-008 also fires where a case left its enterprise
 # with alerts and no STR: the generator files none).
 AML_TYPOLOGY_IDS = ("AML-001", "AML-002", "AML-003", "AML-004", "AML-005", "AML-006")
+# complaint, credit and incident ids of the supervisory classes above
+SUPERVISORY_IDS = ("CPL-002", "CRD-001", "CRD-005", "CRD-006", "CRD-007", "OPS-002")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +73,16 @@ def test_each_injected_case_is_detected(cycle) -> None:
 def test_flags_belong_to_injected_cases(cycle) -> None:
     _, _, truth, con = cycle
     result = evaluate(con, truth)
-    for flag_id in ("RES-001", "CPL-001", "FQ-001", *AML_TYPOLOGY_IDS):
+    for flag_id in ("RES-001", "CPL-001", "FQ-001", *AML_TYPOLOGY_IDS, *SUPERVISORY_IDS):
+        score = result.ids.get(flag_id)
+        assert score is not None and score.flags > 0, flag_id
+        assert score.precision >= 0.9, (flag_id, score)
+
+
+def test_reserve_segregation_liquidity_flags_belong_to_injected_cases(cycle) -> None:
+    _, _, truth, con = cycle
+    result = evaluate(con, truth)
+    for flag_id in ("RES-002", "RES-005", "SEG-002", "SEG-003", "LIQ-001"):
         score = result.ids.get(flag_id)
         assert score is not None and score.flags > 0, flag_id
         assert score.precision >= 0.9, (flag_id, score)
@@ -116,6 +137,14 @@ def test_edit_reports_written_for_every_submission(cycle) -> None:
         assert set(doc["counts_by_stage"]) == {expected_stage[case["class"]]}, doc["counts_by_stage"]
         rows = list(csv.DictReader((edit / f"{case['submission_id']}.csv").open(encoding="utf-8")))
         assert rows and all(r["stage"] == expected_stage[case["class"]] for r in rows)
+
+
+def test_dbt_docs_published_offline(cycle) -> None:
+    home, report, _, _ = cycle
+    page = Path(home.reports) / "dbt_docs" / "static_index.html"
+    text = page.read_text(encoding="utf-8")
+    assert "fct_hidden_outages" in text and "CRD-005" in text
+    assert "cloudfront" not in text and 'src="http' not in text
 
 
 # issue 4: the macro classes, caught by their rules (M003 X-03, V026 X-01, M008 X-16 and FQ-002) only there
