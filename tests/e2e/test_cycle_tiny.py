@@ -40,6 +40,17 @@ CLASSES = {
     "supervisory.overdue_spike",
     "supervisory.untimely_complaints",
     "supervisory.late_incident_report",
+    # issue 3 (more checks in test_intake_classes.py)
+    "syntax.missing_manifest_file",
+    "syntax.row_count_mismatch",
+    "syntax.undeclared_encoding",
+    "syntax.missing_column",
+    "syntax.bad_type",
+    "validity.bad_uscc",
+    "validity.enum",
+    "validity.duplicate_key",
+    "validity.dangling_reference",
+    "timeliness.missing",
 }
 # AML ids whose alerts must belong to injected cases (AML-008 also fires where a case left its enterprise
 # with alerts and no STR: the generator files none).
