@@ -87,7 +87,9 @@ def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
     finally:
-        con.execute(f"set memory_limit = '{before}'")
+        con.execute("reset memory_limit")  # the default, exactly (a set from its rounded text drifts)
+        if con.execute("select current_setting('memory_limit')").fetchone()[0] != before:
+            con.execute(f"set memory_limit = '{before}'")
 
 
 def _summary(problems: list[Problem]) -> str:
@@ -254,25 +256,7 @@ def take_in_package(
             {"delivery_n": n, "identity": identity},
         )
         if m:
-            con.executemany(
-                "insert or replace into intake.files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        sid,
-                        f.filing_type,
-                        f.path,
-                        f.format,
-                        f.compression,
-                        f.encoding,
-                        hashes.get(f.path),
-                        _size(pkg.folder, f.path),
-                        f.row_count,
-                        json.dumps({k: str(v) for k, v in f.control_totals.items()}),
-                    )
-                    for f in m.files
-                    if f.filing_type in load_contracts()
-                ],
-            )
+            _record_files(con, sid, pkg, hashes)
         _record_syntax_results(con, sid, n, problems, decided_at)
         if problems:
             lifecycle.record_event(con, sid, lifecycle.MALFORMED, decided_at, _summary(problems))
@@ -377,6 +361,35 @@ def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, a
         raise
     _archive(pkg.folder, archive_path)
     return IntakeOutcome(sid, outcome, reason, archive_path, received_at)
+
+
+def _record_files(con: duckdb.DuckDBPyConnection, sid: str, pkg: Package, hashes: dict[str, str]) -> None:
+    """intake.files in one statement (executemany costs a statement per row); a filing type listed
+    twice keeps its last entry, as row-by-row "insert or replace" did."""
+    assert pkg.manifest is not None
+    contracts = load_contracts()
+    rows = {
+        f.filing_type: (
+            sid,
+            f.filing_type,
+            f.path,
+            f.format,
+            f.compression,
+            f.encoding,
+            hashes.get(f.path),
+            _size(pkg.folder, f.path),
+            f.row_count,
+            json.dumps({k: str(v) for k, v in f.control_totals.items()}),
+        )
+        for f in pkg.manifest.files
+        if f.filing_type in contracts
+    }
+    if rows:
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+        con.execute(
+            f"insert or replace into intake.files values {values}",
+            [v for row in rows.values() for v in row],
+        )
 
 
 def _record_syntax_results(con, sid: str, attempt: int, problems: list[Problem], at: datetime) -> None:

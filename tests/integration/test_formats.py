@@ -142,3 +142,21 @@ def test_wrong_encoding_is_a_clear_finding_and_no_mojibake(loaded, ent: str, rea
     assert reason in found[0][2]
     for table in ("enterprise_profile", "transactions"):
         assert query(home, f"select count(*) from raw.{table} where submission_id = ?", [sid]) == [(0,)]
+
+
+def test_gzip_csv_loads_under_a_small_memory_cap(tmp_path, monkeypatch) -> None:
+    """The intake caps DuckDB's memory; the CSV reader's buffer must fit under the cap (an oversized
+    default once made every gzip CSV fail with an out-of-memory S012)."""
+    monkeypatch.setenv("SUPTECH_INTAKE_MEMORY_LIMIT", "256MB")
+    home = Home.resolve(tmp_path / "home").ensure()
+    gz = start(home.landing, "PAY3101")
+    (gz / "transactions.csv.gz").write_bytes(gzip.compress((gz / "transactions.csv").read_bytes(), mtime=0))
+    (gz / "transactions.csv").unlink()
+    set_entry(gz, "transactions", path="transactions.csv.gz", compression="gzip")
+    with writer_lock(home), connect_writer(home) as con:
+        before = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        (outcome,) = take_in(con, home, clock=CLOCK, backfill=True)
+        after = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        rows = con.execute("select count(*) from raw.transactions").fetchone()[0]
+    assert (outcome.status, rows) == ("RECEIVED", 9), outcome.reason
+    assert after == before  # the cap holds only while files are taken in
