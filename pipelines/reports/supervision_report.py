@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 
@@ -53,8 +54,8 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
 def _cell(value: object) -> str:
     if value is None:
         return "<td class='muted'>–</td>"
-    if isinstance(value, float):
-        return f"<td class='num'>{value:,.4g}</td>"
+    if isinstance(value, float | Decimal):
+        return f"<td class='num'>{float(value):,.4g}</td>"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"<td class='num'>{value:,}</td>"
     text = escape(str(value))
@@ -162,26 +163,41 @@ class SupervisionReport:
 
     def risk_ranking(self, alerts: pl.DataFrame) -> str:
         parts = ["<h2 id='risk'>Enterprise risk ranking</h2>"]
-        if "fct_risk_scores" in self.marts:
-            cols = self.marts["fct_risk_scores"]
-            score = next((c for c in ("risk_score", "score") if c in cols), None)
-            if score and "period" in cols:
-                df = _q(
-                    self.con,
-                    f'select * from marts.fct_risk_scores where period = ? order by "{score}" desc, enterprise_id',
-                    [self.period],
+        if {"enterprise_id", "period", "family", "score"} <= self.marts.get("fct_risk_scores", set()):
+            # one row per family plus family 'ALL' (the composite): rank by ALL, show the family scores beside it
+            scores = _q(
+                self.con,
+                "select enterprise_id, family, score, family_score, breaches, warnings "
+                "from marts.fct_risk_scores where period = ?",
+                [self.period],
+            )
+            total = scores.filter(pl.col("family") == "ALL").sort(
+                ["score", "enterprise_id"], descending=[True, False]
+            )
+            by_family = (
+                scores.filter(pl.col("family") != "ALL").pivot(
+                    on="family", index="enterprise_id", values="family_score", sort_columns=True
                 )
-                items = [
-                    (str(r["enterprise_id"]), float(r[score] or 0))
-                    for r in df.head(RANKING_ROWS).iter_rows(named=True)
-                ]
-                parts.append("<p>Composite risk score 0–100 (<code>marts.fct_risk_scores</code>).</p>")
-                if items:
-                    parts.append(
-                        hbar_chart(items, f"Top {len(items)} risk scores, {self.period}", color=PALETTE[3])
-                    )
-                parts.append(html_table(df, max_rows=RANKING_ROWS))
-                return "".join(parts)
+                if scores.filter(pl.col("family") != "ALL").height
+                else pl.DataFrame({"enterprise_id": []}, schema={"enterprise_id": pl.String})
+            )
+            ranking = total.select("enterprise_id", "score", "breaches", "warnings").join(
+                by_family, on="enterprise_id", how="left"
+            )
+            items = [
+                (str(e), float(v or 0))
+                for e, v in ranking.head(RANKING_ROWS).select("enterprise_id", "score").iter_rows()
+            ]
+            parts.append(
+                "<p>Composite risk score 0–100 (<code>marts.fct_risk_scores</code>, family ALL), "
+                "with each family's score (min(1, BREACH + 0.3 × WARN) × 100) beside it.</p>"
+            )
+            if items:
+                parts.append(
+                    hbar_chart(items, f"Top {len(items)} risk scores, {self.period}", color=PALETTE[3])
+                )
+            parts.append(html_table(ranking, max_rows=RANKING_ROWS))
+            return "".join(parts)
         parts.append(
             "<p class='muted'>No risk score mart in this snapshot: ranked by alerts "
             "(BREACH count, then WARN count).</p>"

@@ -110,3 +110,32 @@ def test_cli_writes_the_report_under_home(snapshot: Path) -> None:
     assert (home.reports / "supervision" / "2026-10.html").is_file()
     bad = CliRunner().invoke(cli, ["report", "supervision", "--home", str(home.root), "--period", "2026-13"])
     assert bad.exit_code == 2
+
+
+def test_risk_ranking_uses_the_composite_score_with_family_scores(snapshot: Path) -> None:
+    con = duckdb.connect(str(snapshot))
+    con.execute(
+        "create table marts.fct_risk_scores as select * from (values "
+        "('PAY0001', '2026-10', 'ALL', 10.0, null, 1, 0), ('PAY0001', '2026-10', 'RES', null, 100.0, 1, 0), "
+        "('PAY0002', '2026-10', 'ALL', 45.0, null, 0, 1), ('PAY0002', '2026-10', 'AML', null, 30.0, 0, 1)) "
+        "t(enterprise_id, period, family, score, family_score, breaches, warnings)"
+    )
+    con.close()
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        html = render_supervision_report(con, "2026-10")
+    finally:
+        con.close()
+    section = html[html.index("<h2 id='risk'>") : html.index("<h2 id='reserves'>")]
+    assert "ranked by alerts" not in section
+    header = re.search(r"<table><tr>(.*?)</tr>", section).group(1)
+    assert re.findall(r"<th>(.*?)</th>", header) == [
+        "enterprise_id",
+        "score",
+        "breaches",
+        "warnings",
+        "AML",
+        "RES",
+    ]
+    rows = re.findall(r"<tr><td>(PAY000\d)</td><td class='num'>([\d.]+)</td>", section)
+    assert rows == [("PAY0002", "45"), ("PAY0001", "10")]
