@@ -169,7 +169,7 @@ def _duckdb_problem(exc: duckdb.Error, entry: FileEntry) -> FileProblem:
     )
 
 
-def _stage_csv(con, path: Path, entry: FileEntry, contract: Contract, table: str, tmp: Path) -> None:
+def _stage_csv(con, path: Path, entry: FileEntry, contract: Contract, table: str, tmp: Path) -> int:
     header = _read_header(path, entry.compression, entry.encoding)
     check_columns(header, contract)
     source, compression = path, entry.compression
@@ -178,17 +178,17 @@ def _stage_csv(con, path: Path, entry: FileEntry, contract: Contract, table: str
         transcode_to_utf8(path, source, entry.encoding, entry.compression)
         compression = "none"
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in header) + "}"
-    con.execute(
+    return con.execute(
         f"""create or replace temp table {table} as
             select row_number() over () as _row, {", ".join(contract.column_names)}
             from read_csv(?, header = true, auto_detect = false, columns = {columns}, delim = ',',
                           quote = '"', escape = '"', strict_mode = true, compression = ?,
                           max_line_size = {MAX_LINE_BYTES}, buffer_size = {CSV_BUFFER_BYTES})""",
         [str(source), "gzip" if compression == "gzip" else "none"],
-    )
+    ).fetchone()[0]
 
 
-def _stage_jsonl(con, path: Path, entry: FileEntry, contract: Contract, table: str) -> None:
+def _stage_jsonl(con, path: Path, entry: FileEntry, contract: Contract, table: str) -> int:
     con.execute(
         f"""create or replace temp table {table}_obj as
             select row_number() over () as _row, json
@@ -205,8 +205,10 @@ def _stage_jsonl(con, path: Path, entry: FileEntry, contract: Contract, table: s
             "S014", f"unknown key(s) {', '.join(extra[:10])} in the {contract.filing_type} file"
         )
     cols = ", ".join(f"json ->> '{c}' as {c}" for c in contract.column_names)
-    con.execute(f"create or replace temp table {table} as select _row, {cols} from {table}_obj")
+    rows = con.execute(f"create or replace temp table {table} as select _row, {cols} from {table}_obj")
+    rows = rows.fetchone()[0]
     con.execute(f"drop table {table}_obj")
+    return rows
 
 
 def _parquet_text(name: str, dtype: str) -> str:
@@ -218,7 +220,7 @@ def _parquet_text(name: str, dtype: str) -> str:
     return f"cast({name} as varchar)"
 
 
-def _stage_parquet(con, path: Path, contract: Contract, table: str) -> None:
+def _stage_parquet(con, path: Path, contract: Contract, table: str) -> int:
     schema = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
     types = {r[0]: r[1] for r in schema}
     check_columns(list(types), contract)
@@ -230,26 +232,26 @@ def _stage_parquet(con, path: Path, contract: Contract, table: str) -> None:
                 f"{col.duckdb_type}, never a float",
             )
     cols = ", ".join(f"{_parquet_text(c, types[c])} as {c}" for c in contract.column_names)
-    con.execute(
+    return con.execute(
         f"create or replace temp table {table} as select row_number() over () as _row, {cols} from read_parquet(?)",
         [str(path)],
-    )
+    ).fetchone()[0]
 
 
 def stage_file(
     con: duckdb.DuckDBPyConnection, path: Path, entry: FileEntry, contract: Contract, table: str, tmp: Path
 ) -> StagedFile:
-    """Stage one delivered file as text columns in temp table `table`."""
+    """Stage one delivered file as text columns in temp table `table` (its row count comes with
+    the create statement's result: no second scan)."""
     if entry.compression == "gzip":
         check_gzip(path)
     try:
         if entry.format == "csv":
-            _stage_csv(con, path, entry, contract, table, tmp)
+            rows = _stage_csv(con, path, entry, contract, table, tmp)
         elif entry.format == "jsonl":
-            _stage_jsonl(con, path, entry, contract, table)
+            rows = _stage_jsonl(con, path, entry, contract, table)
         else:
-            _stage_parquet(con, path, contract, table)
+            rows = _stage_parquet(con, path, contract, table)
     except duckdb.Error as exc:
         raise _duckdb_problem(exc, entry) from None
-    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
     return StagedFile(table=table, rows=rows)
