@@ -33,8 +33,8 @@ def complaints_from_warehouse(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         """
         select profile.name as company, rate.period, cast(rate.numerator as bigint) as complaints
         from marts.fct_complaint_rate as rate
-        inner join staging.stg_filings__enterprise_profile as profile
-            on rate.enterprise_id = profile.enterprise_id and rate.period = profile.period
+        inner join (select distinct enterprise_id, name from raw.enterprise_profile) as profile
+            on rate.enterprise_id = profile.enterprise_id
         where rate.metric = 'complaints_per_10k_customers' and rate.enterprise_id like 'PAY5%'
         """
     ).fetchall()
