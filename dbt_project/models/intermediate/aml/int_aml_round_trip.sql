@@ -124,7 +124,7 @@ chains as (
 closed as (
     select
         *,
-        txn_ids[1] || '..' || txn_ids[hops] as pattern_id
+        array_to_string(txn_ids, '>') as pattern_id
     from chains
     where is_closed
         and last_amount >= min_return_share * first_amount
