@@ -2,8 +2,10 @@
 -- >= min_counterparties distinct senders (by id_hash) and pays out to 1..max_forward_counterparties
 -- receivers at least min_forward_share of what it received (metric fan_in), or the mirror image: pays
 -- >= min_counterparties receivers and was funded by 1..max_forward_counterparties senders with at least
--- min_forward_share of what it paid out (fan_out). Windows close at each typology leg and look back
--- (range frames); one row per (window that fires, typology leg in it): the evidence.
+-- min_forward_share of what it paid out (fan_out). The amount gathered (fan_in) or dispersed (fan_out)
+-- must reach min_amount: below it, a consumer paying a dozen shops after one transfer is everyday
+-- spending. Windows close at each typology leg and look back (range frames); one row per (window that
+-- fires, typology leg in it): the evidence.
 
 with
 
@@ -19,9 +21,11 @@ params as (
         min_counterparties.value as min_counterparties,
         max_forward_counterparties.value as max_forward_counterparties,
         min_forward_share.value as min_forward_share,
+        min_amount.value as min_amount,
         window_days.value * 86400 as window_seconds
     from (select distinct ent_type, period from party_legs) as ent_types
-    {%- for param in ['min_counterparties', 'max_forward_counterparties', 'min_forward_share', 'window_days'] %}
+    {%- for param in ['min_counterparties', 'max_forward_counterparties', 'min_forward_share', 'min_amount',
+                      'window_days'] %}
     {{ join_threshold(param, 'ent_types.ent_type', period_end('ent_types.period'), indicator='AML-004') }}
     {%- endfor %}
 ),
@@ -32,6 +36,7 @@ windows as (
         params.min_counterparties,
         params.max_forward_counterparties,
         params.min_forward_share,
+        params.min_amount,
         params.window_seconds,
         count(distinct case when party_legs.direction = 'in' then party_legs.counterparty_id_hash end)
             over backward as senders,
@@ -59,9 +64,11 @@ firing as (
         case
             when senders >= min_counterparties
                 and receivers between 1 and max_forward_counterparties
+                and received >= min_amount
                 and paid_out >= min_forward_share * received then 'fan_in'
             when receivers >= min_counterparties
                 and senders between 1 and max_forward_counterparties
+                and paid_out >= min_amount
                 and received >= min_forward_share * paid_out then 'fan_out'
         end as metric
     from windows
