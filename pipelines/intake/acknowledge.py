@@ -56,8 +56,7 @@ def acknowledge(
         raise AcknowledgeError(
             f"{rule_id} on {submission_id} was already acknowledged by {prior[0]} at {prior[1]}"
         )
-    con.execute("begin transaction")
-    try:
+    with lifecycle.transaction(con):
         con.execute(
             "insert into intake.acknowledgements values (?, ?, ?, ?, ?)",
             [submission_id, rule_id, reason, by, at],
@@ -71,8 +70,4 @@ def acknowledge(
             {"rule_id": rule_id, "findings": n},
             actor=by,
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return n

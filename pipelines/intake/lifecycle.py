@@ -7,7 +7,8 @@ version is accepted; DUPLICATE records a re-drop. Every change is an event in in
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 
 import duckdb
@@ -24,6 +25,18 @@ DUPLICATE = "DUPLICATE"
 ACKNOWLEDGED = "ACKNOWLEDGED"  # an event only: the submission keeps its status
 ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
 FINAL_STATUSES = (MALFORMED, REJECTED)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One explicit transaction: committed if the block completes, rolled back on any exception."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def record_event(
@@ -94,15 +107,10 @@ def decide(
     ).fetchall()
     for sid, ent, period, version, received_at in order:
         when = received_at if backfill else at
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             decided.update(
                 _decide_one(con, sid, ent, period, version, errors.get(sid, 0), warnings.get(sid, 0), when)
             )
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     return decided
 
 

@@ -92,6 +92,21 @@ def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             con.execute(f"set memory_limit = '{before}'")
 
 
+def _record_delivery(
+    con: duckdb.DuckDBPyConnection,
+    sid: str,
+    n: int,
+    identity: str,
+    received_at: datetime,
+    outcome: str,
+    archive_path: Path,
+) -> None:
+    con.execute(
+        "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
+        [sid, n, identity, received_at, outcome, str(archive_path)],
+    )
+
+
 def _summary(problems: list[Problem]) -> str:
     first = problems[0]
     where = f"{first.filing_type}: " if first.filing_type else ""
@@ -222,60 +237,55 @@ def take_in_package(
     period = m.period if m else None
     status = lifecycle.MALFORMED if problems else lifecycle.RECEIVED
     try:
-        con.execute("begin transaction")
-        con.execute(
-            """insert into intake.submissions (submission_id, enterprise_id, ent_type, period, version, supersedes,
-                   spec_version, submitted_at, received_at, due_at, identity, status, status_reason, status_at,
-                   archive_path, manifest)
-               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
+        with lifecycle.transaction(con):
+            con.execute(
+                """insert into intake.submissions (submission_id, enterprise_id, ent_type, period, version, supersedes,
+                       spec_version, submitted_at, received_at, due_at, identity, status, status_reason, status_at,
+                       archive_path, manifest)
+                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    sid,
+                    ent,
+                    ent_type_of(ent),
+                    period,
+                    m.version if m else None,
+                    m.supersedes if m else None,
+                    m.spec_version if m else None,
+                    m.submitted_at if m else None,
+                    received_at,
+                    due_at(ent_type_of(ent), period) if m else None,
+                    identity,
+                    status,
+                    _summary(problems) if problems else "verified; awaiting validity checks",
+                    decided_at,
+                    str(archive_path),
+                    json.dumps(m.raw) if m else None,
+                ],
+            )
+            lifecycle.record_event(
+                con,
                 sid,
-                ent,
-                ent_type_of(ent),
-                period,
-                m.version if m else None,
-                m.supersedes if m else None,
-                m.spec_version if m else None,
-                m.submitted_at if m else None,
+                lifecycle.RECEIVED,
                 received_at,
-                due_at(ent_type_of(ent), period) if m else None,
-                identity,
-                status,
-                _summary(problems) if problems else "verified; awaiting validity checks",
-                decided_at,
-                str(archive_path),
-                json.dumps(m.raw) if m else None,
-            ],
-        )
-        lifecycle.record_event(
-            con,
-            sid,
-            lifecycle.RECEIVED,
-            received_at,
-            "package complete",
-            {"delivery_n": n, "identity": identity},
-        )
-        if m:
-            _record_files(con, sid, pkg, hashes)
-        _record_syntax_results(con, sid, n, problems, decided_at)
-        if problems:
-            lifecycle.record_event(con, sid, lifecycle.MALFORMED, decided_at, _summary(problems))
-        else:
-            audit.append(con, "verified", sid, decided_at, {"files": len(staged), "syntax": "passed"})
-            contracts = load_contracts()
-            for ft, sf in staged.items():
-                insert_raw(con, sf.table, contracts[ft], sid)
-                _crash_window(sid)
-            # the staged tables hold exactly the rows just appended
-            audit.append(con, "loaded", sid, decided_at, {"rows": {ft: sf.rows for ft, sf in staged.items()}})
-        con.execute(
-            "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
-            [sid, n, identity, received_at, status, str(archive_path)],
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+                "package complete",
+                {"delivery_n": n, "identity": identity},
+            )
+            if m:
+                _record_files(con, sid, pkg, hashes)
+            _record_syntax_results(con, sid, n, problems, decided_at)
+            if problems:
+                lifecycle.record_event(con, sid, lifecycle.MALFORMED, decided_at, _summary(problems))
+            else:
+                audit.append(con, "verified", sid, decided_at, {"files": len(staged), "syntax": "passed"})
+                contracts = load_contracts()
+                for ft, sf in staged.items():
+                    insert_raw(con, sf.table, contracts[ft], sid)
+                    _crash_window(sid)
+                # the staged tables hold exactly the rows just appended
+                audit.append(
+                    con, "loaded", sid, decided_at, {"rows": {ft: sf.rows for ft, sf in staged.items()}}
+                )
+            _record_delivery(con, sid, n, identity, received_at, status, archive_path)
     finally:
         _drop(con, staged)
     _crash_window(sid, "committed")
@@ -309,19 +319,8 @@ def _finish_archive(
     The audit entry is committed before the move, so no move goes unrecorded (a crash in between
     leaves the archive missing and the next run records and retries it)."""
     n, outcome, received_at, archive_path = delivery
-    con.execute("begin transaction")
-    try:
-        audit.append(
-            con,
-            "archive_recovered",
-            sid,
-            clock,
-            {"delivery_n": n, "archive_path": archive_path, "outcome": outcome},
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    detail = {"delivery_n": n, "archive_path": archive_path, "outcome": outcome}
+    audit.append(con, "archive_recovered", sid, clock, detail)  # one insert: atomic
     _archive(pkg.folder, Path(archive_path))
     reason = f"archive of delivery {n} completed after an interrupted intake"
     return IntakeOutcome(sid, outcome, reason, Path(archive_path), received_at)
@@ -330,8 +329,7 @@ def _finish_archive(
 def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, archive_path) -> IntakeOutcome:
     """The same submission_id again: a recorded no-op if the bytes are identical, else MALFORMED."""
     old_identity, ent, period = existing
-    con.execute("begin transaction")
-    try:
+    with lifecycle.transaction(con):
         if identity == old_identity:
             outcome, reason = (
                 lifecycle.DUPLICATE,
@@ -351,14 +349,7 @@ def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, a
             {"delivery_n": n, "identity": identity},
             action="duplicate_redrop" if outcome == lifecycle.DUPLICATE else "conflicting_reuse",
         )
-        con.execute(
-            "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
-            [sid, n, identity, received_at, outcome, str(archive_path)],
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        _record_delivery(con, sid, n, identity, received_at, outcome, archive_path)
     _archive(pkg.folder, archive_path)
     return IntakeOutcome(sid, outcome, reason, archive_path, received_at)
 
