@@ -17,7 +17,7 @@ from pipelines.synth.population import EnterprisePlan
 from pipelines.synth.transactions import SHIFT_SPREAD
 
 GAP_HOURS = 3
-MIN_LEGS_PER_MONTH = 12_000  # enough volume for busy hours of 30+ legs
+MIN_LEGS_PER_MONTH = 20_000  # busy hours of 30+ legs (at 12,000-15,000 the peak slots median 15-20 legs)
 
 
 def busiest_window(t: np.ndarray, first_weekday: int, ndays: int) -> tuple[int, int]:

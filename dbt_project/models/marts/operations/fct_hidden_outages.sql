@@ -3,13 +3,13 @@
 --    busy_lookback_days days of the period (days without legs count as 0) is >= busy_slot_min_legs;
 -- 2. gaps: the time between consecutive ok customer legs of the enterprise (across periods), at least
 --    min_gap_minutes long, assigned to the period of their start;
--- 3. a hidden outage is a gap with at least min_gap_minutes inside the period's busy slots that no
---    incident of the enterprise (any type, started_at to ended_at or still open) overlaps.
+-- 3. a hidden outage is a gap with at least min_gap_minutes inside the busy slots of ordinary days (whose
+--    legs reach min_day_share of the weekday's usual day, the sum of its slot medians) that no incident
+--    of the enterprise (any type, started_at to ended_at or still open) overlaps.
 -- hidden_outages: their number (denominator 1); WARN above max_hidden_outages. Evidence lists them.
 {%- set indicator_id = 'OPS-003' %}
-{#- generous bounds for the series below: days of a lookback window, hours of a gap -#}
+{#- a generous bound for the series of lookback days below -#}
 {%- set max_lookback_days = 366 %}
-{%- set max_gap_hours = 24 * 62 %}
 
 with
 
@@ -125,32 +125,84 @@ busy_gaps as (
         and gaps.period = busy_periods.period
 ),
 
-gap_hours as (
+-- the legs of each day, and the weekday's usual day (the sum of its slot medians): a gap on a day far
+-- quieter than usual (a P2P book's quiet month end) is a lull, not an outage; an outage leaves its day's
+-- volume about as usual (what it blocked is booked after it)
+day_counts as (
     select
-        gaps.*,
-        {{ dbt.dateadd('hour', 'hours.generated_number - 1', dbt.date_trunc('hour', 'gaps.gap_start')) }} as slot_hour
-    from busy_gaps as gaps
-    cross join ({{ dbt.generate_series(max_gap_hours) }}) as hours
-    where {{ dbt.dateadd('hour', 'hours.generated_number - 1', dbt.date_trunc('hour', 'gaps.gap_start')) }} < gaps.gap_end
+        enterprise_id,
+        cast(booked as date) as day,
+        count(*) as legs
+    from legs
+    group by 1, 2
+),
+
+usual_days as (
+    select
+        enterprise_id,
+        period,
+        weekday,
+        sum(median_legs) as usual_legs
+    from slot_medians
+    group by 1, 2, 3
+),
+
+period_days as (
+    select
+        enterprise_periods.enterprise_id,
+        enterprise_periods.period,
+        {{ dbt.dateadd('day', 'days.generated_number - 1', 'cast(enterprise_periods.period_start as timestamp)') }} as day_start
+    from enterprise_periods
+    inner join busy_periods
+        on enterprise_periods.enterprise_id = busy_periods.enterprise_id
+        and enterprise_periods.period = busy_periods.period
+    cross join ({{ dbt.generate_series(31) }}) as days
+    where {{ dbt.dateadd('day', 'days.generated_number - 1', 'enterprise_periods.period_start') }} <= enterprise_periods.period_end
+),
+
+-- the period's concrete busy hours: the hours of ordinary days (legs >= min_day_share of the weekday's
+-- usual day) whose (weekday, hour) slot is busy
+busy_hours as (
+    select
+        period_days.enterprise_id,
+        period_days.period,
+        {{ dbt.dateadd('hour', 'busy_slots.hour_of_day', 'period_days.day_start') }} as slot_hour
+    from period_days
+    inner join busy_slots
+        on period_days.enterprise_id = busy_slots.enterprise_id
+        and period_days.period = busy_slots.period
+        and extract(dow from period_days.day_start) = busy_slots.weekday
+    inner join enterprise_periods
+        on period_days.enterprise_id = enterprise_periods.enterprise_id
+        and period_days.period = enterprise_periods.period
+    inner join usual_days
+        on period_days.enterprise_id = usual_days.enterprise_id
+        and period_days.period = usual_days.period
+        and extract(dow from period_days.day_start) = usual_days.weekday
+    left join day_counts
+        on period_days.enterprise_id = day_counts.enterprise_id
+        and cast(period_days.day_start as date) = day_counts.day
+    {{ join_threshold('min_day_share', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    where {{ compare('coalesce(day_counts.legs, 0)', 'min_day_share', 'min_day_share.value * usual_days.usual_legs') }}
 ),
 
 gap_busy_minutes as (
     select
-        gap_hours.enterprise_id,
-        gap_hours.period,
-        gap_hours.gap_start,
-        gap_hours.gap_end,
-        max(gap_hours.min_gap_minutes) as min_gap_minutes,
-        max(gap_hours.min_gap_comparison) as min_gap_comparison,
+        busy_gaps.enterprise_id,
+        busy_gaps.period,
+        busy_gaps.gap_start,
+        busy_gaps.gap_end,
+        max(busy_gaps.min_gap_minutes) as min_gap_minutes,
+        max(busy_gaps.min_gap_comparison) as min_gap_comparison,
         sum({{ minutes_between(
-            'greatest(gap_hours.gap_start, gap_hours.slot_hour)',
-            'least(gap_hours.gap_end, ' ~ dbt.dateadd('hour', 1, 'gap_hours.slot_hour') ~ ')') }}) as busy_minutes
-    from gap_hours
-    inner join busy_slots
-        on gap_hours.enterprise_id = busy_slots.enterprise_id
-        and gap_hours.period = busy_slots.period
-        and extract(dow from gap_hours.slot_hour) = busy_slots.weekday
-        and extract(hour from gap_hours.slot_hour) = busy_slots.hour_of_day
+            'greatest(busy_gaps.gap_start, busy_hours.slot_hour)',
+            'least(busy_gaps.gap_end, ' ~ dbt.dateadd('hour', 1, 'busy_hours.slot_hour') ~ ')') }}) as busy_minutes
+    from busy_gaps
+    inner join busy_hours
+        on busy_gaps.enterprise_id = busy_hours.enterprise_id
+        and busy_gaps.period = busy_hours.period
+        and busy_hours.slot_hour < busy_gaps.gap_end
+        and {{ dbt.dateadd('hour', 1, 'busy_hours.slot_hour') }} > busy_gaps.gap_start
     group by 1, 2, 3, 4
 ),
 
