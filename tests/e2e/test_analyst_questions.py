@@ -37,12 +37,12 @@ def test_every_question_runs_on_the_published_snapshot(snapshot, period) -> None
         assert df.width > 0, q.id
 
 
-def test_reserve_breaches_of_the_quarter_are_the_injected_shortfalls(snapshot) -> None:
+def test_reserve_breaches_of_the_quarter_are_the_injected_cases(snapshot) -> None:
     con, truth = snapshot
     q3 = {
         (c["enterprise_id"], c["period"])
         for c in truth
-        if c["class"] == "supervisory.reserve_shortfall" and "2026-07" <= c["period"] <= "2026-09"
+        if "RES-001" in c["expected"] and "2026-07" <= c["period"] <= "2026-09"
     }
     assert q3
     answer = _ask(con, "reserve_breaches_quarter", "2026-09")
@@ -52,7 +52,7 @@ def test_reserve_breaches_of_the_quarter_are_the_injected_shortfalls(snapshot) -
     q4 = {
         (c["enterprise_id"], c["period"])
         for c in truth
-        if c["class"] == "supervisory.reserve_shortfall" and c["period"] == "2026-10"
+        if "RES-001" in c["expected"] and c["period"] == "2026-10"
     }
     assert (
         set(zip(*_ask(con, "reserve_breaches_quarter", "2026-10")[["enterprise_id", "period"]], strict=True))
@@ -61,12 +61,12 @@ def test_reserve_breaches_of_the_quarter_are_the_injected_shortfalls(snapshot) -
 
 
 @pytest.mark.parametrize("period", PERIODS)
-def test_late_and_missing_filers_are_the_injected_late_filings(snapshot, period) -> None:
+def test_late_and_missing_filers_are_the_injected_cases(snapshot, period) -> None:
     con, truth = snapshot
-    late = {c["enterprise_id"] for c in truth if c["class"] == "timeliness.late" and c["period"] == period}
+    late = {c["enterprise_id"] for c in truth if "FQ-001" in c["expected"] and c["period"] == period}
     answer = _ask(con, "not_filed", period)
     assert set(answer["enterprise_id"]) == late
-    assert (answer["days_late"] > 0).all()
+    assert all(missing or days > 0 for missing, days in answer.select("missing", "days_late").iter_rows())
 
 
 def test_resubmission_drift_lists_enterprises_with_several_versions(snapshot) -> None:
