@@ -81,3 +81,21 @@ def test_resubmission_drift_lists_enterprises_with_several_versions(snapshot) ->
         answer = _ask(con, "resubmission_drift", period)
         assert dict(zip(answer["enterprise_id"], answer["versions"], strict=True)) == expected
         assert all(s.startswith("1:") for s in answer["version_statuses"])
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_top_risk_scores_rest_on_the_period_alerts(snapshot, period) -> None:
+    con, _ = snapshot
+    alert_families: dict[str, set[str]] = {}
+    for enterprise_id, family in con.execute(
+        "select enterprise_id, family from marts.fct_alerts where period = ?", [period]
+    ).fetchall():
+        alert_families.setdefault(enterprise_id, set()).add(family)
+    answer = _ask(con, "top_risk_scores", period)
+    assert answer["score"].to_list() == sorted(answer["score"].to_list(), reverse=True)
+    for row in answer.iter_rows(named=True):
+        if row["score"] > 0:
+            driving = {part.split(" ")[0] for part in row["driving_families"].split(", ")}
+            assert driving <= alert_families[row["enterprise_id"]], row
+        else:
+            assert row["enterprise_id"] not in alert_families or row["driving_families"] is None
