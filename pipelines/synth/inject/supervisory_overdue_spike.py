@@ -8,9 +8,11 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.synth.inject.base import Context, Injector, register
+from pipelines.synth.population import EnterprisePlan
 
 MULTIPLE = 3.0
 MIN_SHARE = 0.30
+MIN_LEGS_PER_MONTH = 300  # books of 20+ loans (CRD-001 screens no smaller book)
 
 
 @register
@@ -19,6 +21,9 @@ class OverdueSpike(Injector):
     expected = ("CRD-001",)
     ent_types = ("P2P",)
     min_peers = 5
+
+    def eligible(self, plan: EnterprisePlan, period_index: int) -> bool:
+        return plan.legs_per_month >= MIN_LEGS_PER_MONTH
 
     def adjust_tables(self, ctx: Context, tables: dict[str, pl.DataFrame]) -> None:
         loans = tables["loans"]

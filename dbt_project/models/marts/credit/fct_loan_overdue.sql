@@ -4,7 +4,8 @@
 -- overdue_count_share: the same by number of loans with outstanding principal (INFO).
 -- The total principal share WARNs when it is above the peer percentile (peer_percentile, with the
 -- robust peer screen firing), or when it rose by more than max_qoq_rise against the value three periods
--- earlier (relative to max(that value, min_size)); INSUFFICIENT_PEERS when neither screen can run.
+-- earlier (relative to max(that value, min_size)); INSUFFICIENT_PEERS when neither screen can run,
+-- INSUFFICIENT_DATA with fewer than min_loans loans outstanding (a share of a handful of loans is noise).
 -- NOT_APPLICABLE without outstanding principal. Evidence names the worst loans.
 {%- set indicator_id = 'CRD-001' %}
 {%- set buckets = ['M1', 'M2', 'M3', 'M3+'] %}
@@ -82,6 +83,7 @@ total_shares as (
         'overdue_principal_share' as metric,
         cast(null as {{ dbt.type_string() }}) as dimension,
         cast(null as {{ dbt.type_string() }}) as dimension_value,
+        loans,
         overdue_outstanding as numerator,
         outstanding as denominator,
         cast(overdue_outstanding as {{ type_double() }}) / nullif(outstanding, 0) as value
@@ -133,6 +135,7 @@ total_scored as (
         ) as threshold,
         case
             when screened.denominator = 0 then 'NOT_APPLICABLE'
+            when not {{ compare('screened.loans', 'min_loans') }} then 'INSUFFICIENT_DATA'
             when screened.peer_fires then screened.screen_severity
             when screened.qoq_fires then screened.qoq_severity
             when not screened.screen_sufficient and screened.earlier_value is null then 'INSUFFICIENT_PEERS'
@@ -148,6 +151,7 @@ total_scored as (
     left join worst_loans
         on screened.enterprise_id = worst_loans.enterprise_id
         and screened.period = worst_loans.period
+    {{ join_threshold('min_loans', indicator=indicator_id, ent_type='screened.ent_type', on_date='screened.period_end') }}
 ),
 
 bucket_scored as (
