@@ -17,14 +17,22 @@ def cases_per_class(slots: int) -> int:
     return max(2, min(10, slots // 40))
 
 
-def _fits(slot: list[str], name: str) -> bool:
-    """A class goes into an enterprise-period alone, or beside stackable classes of other families."""
+MAX_STACK = 3  # cases at most in one enterprise-period
+
+
+def _fits(slot: list[str], name: str, crowded: bool = False) -> bool:
+    """A class goes into an enterprise-period alone, or beside stackable classes of other families; when
+    a scarce type has no such room left (`crowded`), beside stackable classes of its own family whose
+    expected detections differ from its own, so that neither masks the other."""
     if not slot:
         return True
     inj = REGISTRY[name]
-    return inj.stackable and all(
-        REGISTRY[other].stackable and REGISTRY[other].family != inj.family for other in slot
-    )
+    others = [REGISTRY[other] for other in slot]
+    if not inj.stackable or not all(o.stackable for o in others) or len(slot) >= MAX_STACK:
+        return False
+    if crowded:
+        return all(not set(o.expected) & set(inj.expected) for o in others)
+    return all(o.family != inj.family for o in others)
 
 
 def plan_cases(
@@ -59,11 +67,15 @@ def plan_cases(
         per_ent: Counter = Counter()
         per_period: Counter = Counter()
         for _ in range(k):
-            best = min(
-                (c for c in candidates[name] if name not in taken[c] and _fits(taken[c], name)),
-                key=lambda c: (per_ent[c[0]], len(taken[c]), used[c[0]], per_period[c[1]], key[c]),
-                default=None,
-            )
+            best = None
+            for crowded in (False, True):
+                best = min(
+                    (c for c in candidates[name] if name not in taken[c] and _fits(taken[c], name, crowded)),
+                    key=lambda c: (per_ent[c[0]], len(taken[c]), used[c[0]], per_period[c[1]], key[c]),
+                    default=None,
+                )
+                if best is not None:
+                    break
             if best is None:
                 break
             taken[best].append(name)
