@@ -207,6 +207,7 @@ def _period(job: Job, st: EnterpriseState, period: Period, cases: list[Case], re
         inj.adjust_tables(ctx, tables)
 
     _deliver(job, st, period, active, tables, result)
+    st.filed_balances = tables["account_balances"]  # the current version (a resubmission's v2)
 
 
 def _deliver(

@@ -32,6 +32,7 @@ class EnterpriseState:
     biz: object = None  # the business module's own state
     shared_order: np.ndarray | None = None  # this enterprise's order of drawing from the shared pool
     shared_next: int = 0
+    filed_balances: object = None  # the last filed period's account_balances (quality.copy_forward)
 
     # ---- parties ----------------------------------------------------------------------------------------
 

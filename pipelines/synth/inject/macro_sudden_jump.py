@@ -1,0 +1,40 @@
+"""macro.sudden_jump: one enterprise-period's volumes x 20 against its history (FQ-006, rule M009 on the
+transactions.amount_cny control total). New customers top up amounts drawn log-uniformly over three whole
+decades (CNY 100 to 100,000: Benford's first digits, so FQ-005 stays quiet; below every large-value
+threshold) and withdraw them 3-5 days later, until the period's legs move 20 times their clean total (at
+least 12 x M009's min_size, so a small firm's jump clears that floor ten-fold too); balances, reserves or
+custody follow the legs. Only where the enterprise has min_history filed periods before (else M009 SKIPs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipelines.quality.thresholds import threshold
+from pipelines.synth.inject._round_trips import add_round_trips
+from pipelines.synth.inject.base import Context, Injector, register
+from pipelines.synth.ledger import Ledger
+
+FACTOR = 20
+DECADES = (4, 7)  # log10 of the amounts in cents: CNY 100 to 100,000
+
+
+@register
+class SuddenJump(Injector):
+    name = "macro.sudden_jump"
+    expected = ("FQ-006",)
+    needs_history = True
+    stacks = False
+
+    def eligible(self, plan, period_index: int) -> bool:
+        return period_index >= int(threshold("*", "min_history"))
+
+    def adjust_legs(self, ctx: Context, lg: Ledger) -> None:
+        total = int(lg.columns()["amt"].sum())  # the control total: every leg, customer and bank
+        floor = 12 * int(threshold("FQ-006", "min_size")) * 100
+        target = max((FACTOR - 1) * total, floor) // 4  # a round trip books four legs of its amount
+        drawn = np.zeros(0, np.int64)
+        while drawn.sum() < target:
+            more = np.floor(10 ** ctx.rng.uniform(*DECADES, 256)).astype(np.int64)
+            drawn = np.r_[drawn, more]
+        n = int(np.searchsorted(np.cumsum(drawn), target)) + 1
+        add_round_trips(ctx, lg, drawn[:n])
