@@ -197,7 +197,8 @@ def test_flow002_and_flow003_on_examples(query) -> None:
     [fatf] = indicator(query, "PAY0001", "FLOW-002", "fatf_outflow_share")
     assert fatf[2:] == (0.0, 0.0, 1000.0, "OK")
     shares = indicator(query, "PAY0001", "FLOW-002", "outflow_share", dimension="cp_region")
-    assert [(r[1], r[2], r[5]) for r in shares] == [("310104", 1.0, "INSUFFICIENT_HISTORY")]
+    # fewer outflow legs than FLOW-002's minimum (min_outflow_legs): no screen at all
+    assert [(r[1], r[2], r[5]) for r in shares] == [("310104", 1.0, "INSUFFICIENT_DATA")]
     [hhi] = indicator(query, "P2P0001", "FLOW-003", "hhi")
     assert hhi[2:] == (10000.0, 11900.0**2, 11900.0**2, "INSUFFICIENT_DATA")  # one counterparty, B1
 

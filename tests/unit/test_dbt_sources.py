@@ -33,7 +33,16 @@ def test_raw_source_has_every_contract_column_with_its_type() -> None:
 def test_intake_and_quality_sources_come_from_the_schema() -> None:
     doc = yaml.safe_load(render_sources())
     by_name = {s["name"]: {t["name"]: t for t in s["tables"]} for s in doc["sources"]}
-    assert set(by_name["intake"]) == {"submissions", "deliveries", "files", "submission_events"}
+    assert set(by_name["intake"]) == {
+        "submissions",
+        "deliveries",
+        "files",
+        "submission_events",
+        "acknowledgements",
+        "audit_log",
+        "version_diffs",
+        "version_diff_fields",
+    }
     assert set(by_name["quality"]) == {"findings", "rule_results"}
     events = {c["name"]: c for c in by_name["intake"]["submission_events"]["columns"]}
     assert events["event_at"]["data_type"] == "timestamp with time zone"
