@@ -47,6 +47,11 @@ CLASSES = {
     "validity.duplicate_key",
     "validity.dangling_reference",
     "timeliness.missing",
+    # issue 4 leftovers (more checks in tests/unit/test_synth_quality.py)
+    "quality.round_numbers",
+    "quality.copy_forward",
+    "quality.benford",
+    "macro.sudden_jump",
 }
 # AML ids whose alerts must belong to injected cases (AML-008 also fires where a case left its enterprise
 # with alerts and no STR: the generator files none).
@@ -98,7 +103,7 @@ def test_reserve_segregation_liquidity_flags_belong_to_injected_cases(cycle) -> 
 def test_clean_submissions_have_no_findings(cycle) -> None:
     _, _, truth, con = cycle
     result = evaluate(con, truth)
-    assert result.clean_submissions > 50
+    assert result.clean_submissions > 40  # 96 enterprise-periods, 72 cases (some stacked): 46 stay clean
     assert result.clean_with_errors == []
     assert result.clean_with_warnings == []
 

@@ -5,12 +5,17 @@ FQ-007 and rule M009, computed here from the files."""
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 
 import duckdb
 import pytest
 
 from pipelines.quality.thresholds import threshold
 from pipelines.synth import generate, selfcheck
+from pipelines.synth.inject import REGISTRY, plan_cases
+from pipelines.synth.periods import periods as make_periods
+from pipelines.synth.population import plan_market
+from pipelines.synth.presets import PRESETS
 from pipelines.synth.truth import read as read_truth
 
 CLASSES = ["quality.round_numbers", "quality.copy_forward", "quality.benford", "macro.sudden_jump"]
@@ -166,3 +171,28 @@ def test_sudden_jump_is_twentyfold_against_history(market) -> None:
                 jumps.add((eid, periods[i]))
                 assert x >= 20 * med
     assert jumps == cases
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("tiny", 11), ("tiny", 5), ("small", 5)])
+def test_peer_based_cases_keep_their_peers_filing(preset: str, seed: int) -> None:
+    """A missing filing is a peer fewer: a peer-based case (FQ-007, CPL-001, CRD-001) never goes into a
+    type-period where missing filings leave fewer than min_peers peers."""
+    p = PRESETS[preset]
+    plans = plan_market(seed, p.enterprises, p.legs_per_month)
+    planned = plan_cases(seed, plans, make_periods("2026-07", p.months), list(REGISTRY))
+    by_index = {pl.index: pl for pl in plans}
+    absent = Counter(
+        (by_index[e].ent_type, i)
+        for (e, i), cases in planned.items()
+        for c in cases
+        if REGISTRY[c.cls].files_nothing
+    )
+    peer_based = [
+        (by_index[e], i, REGISTRY[c.cls].min_peers)
+        for (e, i), cases in planned.items()
+        for c in cases
+        if REGISTRY[c.cls].min_peers
+    ]
+    assert peer_based and sum(absent.values()) > 0
+    for plan, i, min_peers in peer_based:
+        assert plan.peers - absent[(plan.ent_type, i)] >= min_peers, (plan.enterprise_id, i)

@@ -76,6 +76,7 @@ class Injector:
     needs_history: ClassVar[bool] = False  # never into the first period
     min_peers: ClassVar[int] = 0  # other enterprises of the same type needed
     resubmits: ClassVar[bool] = False  # a broken v1, then a corrected complete v2
+    files_nothing: ClassVar[bool] = False  # no submission at all: its type has one peer fewer that period
     # May share its enterprise-period with cases of other stackable families (default: supervisory and
     # aml classes, which go into otherwise valid submissions); the others always go alone.
     stacks: ClassVar[bool | None] = None

@@ -61,6 +61,18 @@ def plan_cases(
         ]
 
     candidates = {name: eligible(name) for name in classes}
+    by_index = {p.index: p for p in plans}
+    absent: Counter = Counter()  # (ent_type, period index) -> enterprises filing nothing there
+    needed: dict[tuple[str, int], int] = defaultdict(int)  # -> the most peers a case placed there needs
+
+    def keeps_peers(name: str, c: tuple[int, int]) -> bool:
+        """A peer-based case keeps min_peers filing peers in its period (a missing filing is one fewer)."""
+        inj, plan = REGISTRY[name], by_index[c[0]]
+        key = (plan.ent_type, c[1])
+        if inj.files_nothing:
+            return plan.peers - absent[key] - 1 >= needed[key]
+        return plan.peers - absent[key] >= inj.min_peers
+
     # exclusive classes first (they need empty slots), then the scarcest first
     for name in sorted(classes, key=lambda c: (REGISTRY[c].stackable, len(candidates[c]), c)):
         key = {c: float(rng.random()) for c in candidates[name]}
@@ -70,7 +82,11 @@ def plan_cases(
             best = None
             for crowded in (False, True):
                 best = min(
-                    (c for c in candidates[name] if name not in taken[c] and _fits(taken[c], name, crowded)),
+                    (
+                        c
+                        for c in candidates[name]
+                        if name not in taken[c] and _fits(taken[c], name, crowded) and keeps_peers(name, c)
+                    ),
                     key=lambda c: (per_ent[c[0]], len(taken[c]), used[c[0]], per_period[c[1]], key[c]),
                     default=None,
                 )
@@ -79,11 +95,13 @@ def plan_cases(
             if best is None:
                 break
             taken[best].append(name)
+            key_tp = (by_index[best[0]].ent_type, best[1])
+            absent[key_tp] += REGISTRY[name].files_nothing
+            needed[key_tp] = max(needed[key_tp], REGISTRY[name].min_peers)
             per_ent[best[0]] += 1
             used[best[0]] += 1
             per_period[best[1]] += 1
     order = {name: i for i, name in enumerate(classes)}
-    by_index = {p.index: p for p in plans}
     placed = sorted(
         ((name, slot) for slot, names in taken.items() for name in names),
         key=lambda x: (order[x[0]], by_index[x[1][0]].enterprise_id, x[1][1]),

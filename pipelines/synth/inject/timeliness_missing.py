@@ -13,6 +13,7 @@ class Missing(Injector):
     name = "timeliness.missing"
     expected = ("FQ-001",)
     needs_history = True
+    files_nothing = True
 
     def delivery(self, ctx: Context, times: list[datetime]) -> list[datetime]:
         return []
