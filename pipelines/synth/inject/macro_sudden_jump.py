@@ -1,7 +1,7 @@
 """macro.sudden_jump: one enterprise-period's volumes x 20 against its history (FQ-006, rule M009 on the
 transactions.amount_cny control total). New customers top up amounts drawn log-uniformly over three whole
-decades (CNY 100 to 100,000: Benford's first digits, so FQ-005 stays quiet; below every large-value
-threshold) and withdraw them 3-5 days later, until the period's legs move 20 times their clean total (at
+decades (CNY 400 to 400,000: Benford's first digits, so FQ-005 stays quiet; below the natural-person
+large-value threshold and its structuring band) and withdraw them a dwell time later, until the period's legs move 20 times their clean total (at
 least 12 x M009's min_size, so a small firm's jump clears that floor ten-fold too); balances, reserves or
 custody follow the legs. Only where the enterprise has min_history filed periods before (else M009 SKIPs)."""
 
@@ -15,7 +15,7 @@ from pipelines.synth.inject.base import Context, Injector, register
 from pipelines.synth.ledger import Ledger
 
 FACTOR = 20
-DECADES = (4, 7)  # log10 of the amounts in cents: CNY 100 to 100,000
+DECADES = (4, 7)  # 4 x 10^u cents: CNY 400 to 400,000, below 0.8 x T_NATURAL (common.avoid_bands)
 
 
 @register
@@ -34,7 +34,7 @@ class SuddenJump(Injector):
         target = max((FACTOR - 1) * total, floor) // 4  # a round trip books four legs of its amount
         drawn = np.zeros(0, np.int64)
         while drawn.sum() < target:
-            more = np.floor(10 ** ctx.rng.uniform(*DECADES, 256)).astype(np.int64)
+            more = np.floor(4 * 10 ** ctx.rng.uniform(*DECADES, 256)).astype(np.int64)
             drawn = np.r_[drawn, more]
         n = int(np.searchsorted(np.cumsum(drawn), target)) + 1
         add_round_trips(ctx, lg, drawn[:n])
