@@ -13,6 +13,7 @@ from pipelines.synth.population import EnterprisePlan
 MULTIPLE = 3.0
 MIN_SHARE = 0.30
 MIN_LEGS_PER_MONTH = 300  # books of 20+ loans (CRD-001 screens no smaller book)
+QOQ_LAG = 3  # CRD-001's quarter-on-quarter screen compares with the value three periods earlier (qoq_lag)
 
 
 @register
@@ -23,7 +24,11 @@ class OverdueSpike(Injector):
     min_peers = 5
 
     def eligible(self, plan: EnterprisePlan, period_index: int) -> bool:
-        return plan.legs_per_month >= MIN_LEGS_PER_MONTH
+        # Detectable as specified: by the quarter-on-quarter screen where the period three months back
+        # was filed, else by the peer screen where the market has peers to spare (small books and
+        # missing filings drop out of the peer set, so a bare min_peers market may leave too few).
+        has_qoq = period_index >= QOQ_LAG
+        return plan.legs_per_month >= MIN_LEGS_PER_MONTH and (has_qoq or plan.peers >= 2 * self.min_peers)
 
     def adjust_tables(self, ctx: Context, tables: dict[str, pl.DataFrame]) -> None:
         loans = tables["loans"]
