@@ -73,6 +73,14 @@ def plan_cases(
             return plan.peers - absent[key] - 1 >= needed[key]
         return plan.peers - absent[key] >= inj.min_peers
 
+    # slots a scarce stackable class depends on (few candidates for its cases): exclusive classes, placed
+    # first, leave them alone where they have room elsewhere
+    scarce = {
+        c
+        for name in classes
+        if REGISTRY[name].stackable and len(candidates[name]) <= 4 * k
+        for c in candidates[name]
+    }
     # exclusive classes first (they need empty slots), then the scarcest first
     for name in sorted(classes, key=lambda c: (REGISTRY[c].stackable, len(candidates[c]), c)):
         key = {c: float(rng.random()) for c in candidates[name]}
@@ -82,12 +90,16 @@ def plan_cases(
             best = None
             for crowded in (False, True):
                 best = min(
-                    (
-                        c
-                        for c in candidates[name]
-                        if name not in taken[c] and _fits(taken[c], name, crowded) and keeps_peers(name, c)
+                    (c for c in candidates[name] if name not in taken[c] and _fits(taken[c], name, crowded)),
+                    key=lambda c: (
+                        not keeps_peers(name, c),  # short of peers only where no other slot is left
+                        per_ent[c[0]],
+                        not REGISTRY[name].stackable and c in scarce,
+                        len(taken[c]),
+                        used[c[0]],
+                        per_period[c[1]],
+                        key[c],
                     ),
-                    key=lambda c: (per_ent[c[0]], len(taken[c]), used[c[0]], per_period[c[1]], key[c]),
                     default=None,
                 )
                 if best is not None:
