@@ -52,8 +52,11 @@ format: setup
 	$(BIN)/ruff check --fix pipelines tests bench
 
 docs: setup  # regenerate the generated docs (tests fail when they are stale)
+	$(BIN)/python -m pipelines.quality.catalog.seed
 	$(BIN)/python -m pipelines.quality.catalog.render
 	$(BIN)/python -m pipelines.reports.filers_guide
+	$(BIN)/python -m pipelines.dbt_sources
+	$(BIN)/python -m pipelines.docs.indicators_doc
 
 dev: setup dbt-parse
 	SUPTECH_HOME=$${SUPTECH_HOME:-$(CURDIR)/var} $(BIN)/dagster dev -w workspace.yaml
