@@ -193,6 +193,49 @@ def monthly_close(context: ScheduleEvaluationContext):
     return dg.RunRequest(run_key=when.isoformat(), tags={AS_OF_TAG: when.isoformat()})
 
 
+# Filing periods as Dagster partitions (keys YYYY-MM, Shanghai calendar): a backfill over a range of
+# periods (UI: the job's partitions tab, or `dagster job backfill -j period_cycle --partitions ...`) runs
+# one full cycle per period, as of that period's close, in order.
+PERIODS = dg.MonthlyPartitionsDefinition(start_date="2017-01", timezone="Asia/Shanghai", fmt="%Y-%m")
+
+
+@dg.op(pool=POOL)
+def cycle_as_of_period_close(context: dg.OpExecutionContext, suptech: SupTechHome) -> None:
+    """Take in what waits in the landing area (received_at = manifest mtime) and recompute the marts as
+    of the partition's period close, then publish."""
+    from pipelines.cycle import run_cycle
+
+    period = context.partition_key
+    as_of = close_at(None, period)
+    home = suptech.resolve()
+    report = run_cycle(home, as_of=as_of, backfill=True)
+    counts: dict[str, int] = {}
+    for status in report.statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    context.log.info(
+        f"period {period} as of {as_of.isoformat()}: {len(report.statuses)} submissions {counts}"
+    )
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key="published_snapshot",
+            description=f"cycle as of the close of {period}",
+            metadata={
+                "period": period,
+                "as_of": as_of.isoformat(),
+                "submissions_by_status": dg.MetadataValue.json(counts),
+                "timings_s": dg.MetadataValue.json(report.timings),
+                "path": dg.MetadataValue.path(str(report.snapshot)),
+            },
+        )
+    )
+
+
+@dg.job(partitions_def=PERIODS, tags={BACKFILL_TAG: "true"}, executor_def=dg.in_process_executor)
+def period_cycle() -> None:
+    """One cycle per filing period, as of its close: backfills by period."""
+    cycle_as_of_period_close()
+
+
 def period_backfill_tags(period: str) -> dict[str, str]:
     """Tags to recompute as of a period's close (for backfills by period from the UI or CLI)."""
     return {AS_OF_TAG: close_at(None, period).isoformat(), BACKFILL_TAG: "true"}
@@ -200,7 +243,7 @@ def period_backfill_tags(period: str) -> dict[str, str]:
 
 defs = dg.Definitions(
     assets=[filings_intake, dbt_models, published_snapshot],
-    jobs=[cycle_job],
+    jobs=[cycle_job, period_cycle],
     sensors=[landing_sensor],
     schedules=[monthly_close],
     resources={

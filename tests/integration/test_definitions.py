@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -78,5 +79,32 @@ def test_job_runs_a_full_cycle_on_the_examples(tmp_path: Path) -> None:
             "and enterprise_id = 'PAY0001' and metric = 'coverage_ratio_worst_day'"
         ).fetchall()
         assert worst == [(pytest.approx(1.0), "OK")]
+    finally:
+        con.close()
+
+
+def test_period_partitions_backfill_runs_a_cycle_as_of_the_close(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path).ensure()
+    drop_examples(home.landing)
+    keys = definitions.PERIODS.get_partition_keys(current_time=datetime(2026, 12, 5, tzinfo=UTC))
+    assert keys[0] == "2017-01" and keys[-1] == "2026-11" and "2026-10" in keys
+    result = definitions.period_cycle.execute_in_process(
+        partition_key="2026-10", resources={"suptech": definitions.SupTechHome(home=str(home.root))}
+    )
+    assert result.success
+    [mat] = [
+        e.event_specific_data.materialization
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    ]
+    assert mat.metadata["as_of"].value == "2026-11-30T15:59:59+00:00"  # 23:59:59 Shanghai on the 30th
+    con = duckdb.connect(str(home.published / "suptech.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*), min(status) from intake.submissions").fetchone() == (
+            2,
+            "ACCEPTED",
+        )
+        computed = con.execute("select distinct computed_at from marts.fct_indicator_values").fetchall()
+        assert [c[0].astimezone(UTC).isoformat() for c in computed] == ["2026-11-30T15:59:59+00:00"]
     finally:
         con.close()
