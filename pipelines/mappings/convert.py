@@ -469,4 +469,8 @@ def map_dataset(dataset: str, data_root: Path, landing: Path, limit: int | None 
         return transaction_packages(cfg, data_root, landing, limit)
     if cfg["kind"] == "complaints":
         return complaint_packages(cfg, data_root, landing, limit)
+    if cfg["kind"] == "loans":
+        from pipelines.mappings.loans import loan_packages  # loans.py builds on this module's helpers
+
+        return loan_packages(cfg, data_root, landing, limit)
     raise ValueError(f"{dataset}: mapping kind {cfg['kind']!r} is not implemented")
