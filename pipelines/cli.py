@@ -105,9 +105,7 @@ def run(home_dir, as_of, backfill, no_marts, as_json) -> None:
         report = run_cycle(
             home, as_of=parse_as_of(as_of), backfill=backfill, build_marts=not no_marts, progress=update
         )
-    counts: dict[str, int] = {}
-    for status in report.statuses.values():
-        counts[status] = counts.get(status, 0) + 1
+    counts = report.status_counts
     if as_json:
         out.print_json(
             json.dumps(

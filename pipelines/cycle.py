@@ -9,6 +9,7 @@ All writing steps run under the single-writer lock; dbt runs with the cycle's ow
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,11 @@ class CycleReport:
         out = {o.submission_id: o.status for o in self.intake}
         out.update(self.decided)
         return out
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """Submissions this cycle touched, by final status."""
+        return dict(Counter(self.statuses.values()))
 
 
 def utcnow() -> datetime:

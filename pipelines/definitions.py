@@ -209,9 +209,7 @@ def cycle_as_of_period_close(context: dg.OpExecutionContext, suptech: SupTechHom
     as_of = close_at(None, period)
     home = suptech.resolve()
     report = run_cycle(home, as_of=as_of, backfill=True)
-    counts: dict[str, int] = {}
-    for status in report.statuses.values():
-        counts[status] = counts.get(status, 0) + 1
+    counts = report.status_counts
     context.log.info(
         f"period {period} as of {as_of.isoformat()}: {len(report.statuses)} submissions {counts}"
     )
