@@ -1,10 +1,18 @@
 {#- Helpers of the daily indicators (RES, SEG-001, LIQ): working days and the monthly roll-up of daily
     rows (indicators.md: "daily indicators are also rolled up to the month (worst day and average)"). -#}
 
-{#- True on a working day. The warehouse has no business-calendar seed yet (China's make-up working
-    weekends and holidays): until it has, a working day is Monday to Friday. Change it here only. -#}
+{#- True on a working day: the day's is_working_day in the seed business_calendar (China's holidays and
+    make-up working weekends; the same CSV pipelines/business_calendar.py reads for the generator), and
+    Monday to Friday for a day outside the seed. The seed's columns are renamed inside the subquery so
+    that an unqualified `day` in date_expr still means the caller's column. Change it here only. -#}
 {% macro is_working_day(date_expr) -%}
-    (extract(isodow from {{ date_expr }}) between 1 and 5)
+    coalesce(
+        (select max(calendar_days.calendar_is_working)
+            from (select day as calendar_day, is_working_day as calendar_is_working
+                  from {{ ref('business_calendar') }}) as calendar_days
+            where calendar_days.calendar_day = cast({{ date_expr }} as date)),
+        extract(isodow from {{ date_expr }}) between 1 and 5
+    )
 {%- endmacro %}
 
 {#- Severity rank of a status, to pick the most severe of several rows. -#}
