@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipelines.business_calendar import is_working_ordinal
 from pipelines.synth.ledger import PUR, bank_external
 
 # PBOC large-value thresholds (indicators.md, AML): cash, legal-person transfer, natural-person domestic and
@@ -95,7 +96,7 @@ def split_proportional(total: np.ndarray, weights: np.ndarray, group: np.ndarray
 
 def pay_operating_costs(lg, parties, rng, opex_daily, vendors, of, of_bal, base_t: int, day: int) -> float:
     """A working day's operating cost paid from own funds to a vendor (bank leg); returns the amount."""
-    if not ((day + 3) % 7 < 5 and opex_daily):
+    if not (is_working_ordinal(day) and opex_daily):
         return 0
     cost = int(min(opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
     if cost > 0:

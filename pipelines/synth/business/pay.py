@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipelines.business_calendar import is_working_ordinal
 from pipelines.synth.books import CLS
 from pipelines.synth.business.base import PeriodOut
 from pipelines.synth.business.common import accept_within, avoid_bands, avoid_bands_up, scale_to_budget
@@ -378,7 +379,7 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
 
         # operating expenses from own funds on working days
         of_bal += int(fee_amt.sum())
-        if (period.first_ord + d + 3) % 7 < 5:
+        if is_working_ordinal(period.first_ord + d):
             cost = int(min(biz.opex_daily * np.exp(0.5 * rng.standard_normal()), of_bal * 0.02))
             if cost > 0:
                 vendor = biz.vendors[rng.integers(len(biz.vendors))]

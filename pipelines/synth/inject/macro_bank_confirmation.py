@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import polars as pl
 
+from pipelines.business_calendar import is_working_day
 from pipelines.synth.inject.base import Context, Injector, register
-from pipelines.synth.inject.supervisory_reserve_leakage import is_working_day
 
 
 @register
@@ -23,13 +23,12 @@ class BankConfirmation(Injector):
         reserve = accounts.filter(pl.col("account_class") == "RESERVE_CENTRAL")["account_id"][0]
         bal = tables["account_balances"]
         days = sorted(bal.filter(pl.col("account_id") == reserve)["biz_date"].to_list())
-        epoch = days[0].toordinal() - 719163  # days since 1970-01-01
+        # the business calendar's working days: two consecutive calendar days, each the other's
+        # neighbouring working day (RES-003 compares a break with the next working day's)
         starts = [
             d
             for i, d in enumerate(days[:-1])
-            if days[i + 1] == d + timedelta(days=1)
-            and is_working_day(epoch + (d - days[0]).days)
-            and is_working_day(epoch + (d - days[0]).days + 1)
+            if days[i + 1] == d + timedelta(days=1) and is_working_day(d) and is_working_day(days[i + 1])
         ]
         first = starts[int(ctx.rng.integers(0, len(starts)))]
         picked = [first, first + timedelta(days=1)]

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipelines.business_calendar import is_working_ordinal
 from pipelines.synth.balances import derive
 from pipelines.synth.inject.base import Context, Injector, register
 from pipelines.synth.ledger import CH, PUR, Ledger
 from pipelines.synth.transactions import finalize
-
-
-def is_working_day(day: int) -> bool:
-    """Monday to Friday (`day` counts from 1970-01-01, a Thursday), as the warehouse's is_working_day."""
-    return (day + 3) % 7 < 5
 
 
 @register
@@ -34,7 +30,9 @@ class ReserveLeakage(Injector):
             (~cols["cust"]) & (cols["dr"] == rb) & (cols["cr"] == rc) & (cols["pur"] == PUR["internal"])
         )
         nd = period.ndays
-        days = [i for i in sweep if 2 <= day[i] < nd - 6 and is_working_day(period.first_ord + int(day[i]))]
+        days = [
+            i for i in sweep if 2 <= day[i] < nd - 6 and is_working_ordinal(period.first_ord + int(day[i]))
+        ]
         if not days:
             raise RuntimeError(f"{ctx.case.case_id}: no working day with top-ups to divert")
         i = max(days, key=lambda j: int(cols["amt"][j]))  # the day with the most top-ups

@@ -6,9 +6,9 @@ money never touches OWN_FUNDS (that would be reserve leakage)."""
 
 from __future__ import annotations
 
+from pipelines.business_calendar import is_working_ordinal
 from pipelines.synth.balances import derive
 from pipelines.synth.inject.base import Context, Injector, register
-from pipelines.synth.inject.supervisory_reserve_leakage import is_working_day
 from pipelines.synth.ledger import PUR, Ledger, bank_external
 from pipelines.synth.tables import ids
 from pipelines.synth.transactions import finalize
@@ -29,8 +29,8 @@ class ReserveShortfall(Injector):
         nd = period.ndays
         d1 = int(ctx.rng.integers(2, nd - 9))
         d2 = d1 + int(ctx.rng.integers(2, 6))
-        while not any(is_working_day(period.first_ord + d) for d in range(d1, d2)):
-            d2 += 1  # short over a weekend only: stay short into the next working day
+        while not any(is_working_ordinal(period.first_ord + d) for d in range(d1, d2)):
+            d2 += 1  # short over a weekend or holiday only: stay short into the next working day
         share = float(ctx.rng.uniform(0.04, 0.13))
         amount = int(wallets[d1:d2].min() * share)
         if amount <= 0:
