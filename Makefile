@@ -52,6 +52,7 @@ format: setup
 	$(BIN)/ruff check --fix pipelines tests bench
 
 docs: setup  # regenerate the generated docs (tests fail when they are stale)
+	$(BIN)/python -m pipelines.business_calendar
 	$(BIN)/python -m pipelines.quality.catalog.seed
 	$(BIN)/python -m pipelines.quality.catalog.render
 	$(BIN)/python -m pipelines.reports.filers_guide
