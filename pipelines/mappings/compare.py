@@ -80,14 +80,18 @@ def overdue_buckets_from_raw(data_root: Path, limit: int | None = None) -> pl.Da
     return _with_share(pl.DataFrame(rows, schema=OVERDUE_SCHEMA))
 
 
-def overdue_buckets_from_warehouse(con: duckdb.DuckDBPyConnection, enterprise_id: str) -> pl.DataFrame:
+def overdue_buckets_from_warehouse(
+    con: duckdb.DuckDBPyConnection, enterprise_id: str, period: str | None = None
+) -> pl.DataFrame:
+    """CRD-001 of one period: by default the snapshot month of lendingclub.yml (the raw side's status)."""
     rows = con.execute(
         """
         select coalesce(dimension_value, 'total'), cast(numerator * 100 as bigint), cast(denominator * 100 as bigint)
         from marts.fct_indicator_values
         where indicator_id = 'CRD-001' and metric = 'overdue_principal_share' and enterprise_id = ?
+            and period = ?
         """,
-        [enterprise_id],
+        [enterprise_id, period or load_config("lendingclub")["period"]],
     ).fetchall()
     return _with_share(pl.DataFrame(rows, schema=OVERDUE_SCHEMA, orient="row"))
 
