@@ -1,6 +1,11 @@
 """Large-value transaction reports (PBOC Order [2016] No. 3): every ok customer leg that is large-value on
 its own or within its party's day total (per side and kind) is reported within a few calendar days (always
-within 5 working days), in this period's aml_reports or, for the last days of a period, the next one's."""
+within 5 working days), in this period's aml_reports or, for the last days of a period, the next one's.
+
+Suspicious transaction reports (STR): the enterprise's own monitoring raises every party that moved at least
+ST_FLOOR both in and out on its ok customer legs of the period, and the enterprise files an STR on a seeded
+share of them — at least one whenever its rule raised any — covering the party's largest legs of the
+period, filed within the period (so STRs only name transactions of their own submission)."""
 
 from __future__ import annotations
 
@@ -113,17 +118,60 @@ def report(
     return r.take(now), r.take(~now), start_seq + n_groups
 
 
-def table(r: Reports, enterprise_id: str) -> pl.DataFrame:
+ST_FLOOR = 5_000_000  # fen: CNY 50,000 moved both in and out in the period raises a party for review
+ST_SHARE = 0.05  # of the raised parties, the share reported (at least one, at most ST_MAX)
+ST_MAX = 10
+ST_ROWS = 5  # the reported party's largest legs of the period, one row each
+
+
+def suspicious(
+    rng: np.random.Generator, legs: pl.DataFrame, period: Period, *, start_seq: int
+) -> tuple[Reports, int]:
+    """(this period's STRs, next STR number): one report per reported party, detected one to three days
+    after its last reported leg and submitted within two days, both by the period end."""
+    ok = legs.filter(pl.col("cust") & ~pl.col("failed"))
+    sides = pl.concat(
+        [
+            ok.select("txn_no", "txn_id", "day", "amt", party=pl.col("payee"), into=pl.col("amt"), out=0),
+            ok.select("txn_no", "txn_id", "day", "amt", party=pl.col("payer"), into=0, out=pl.col("amt")),
+        ],
+        how="vertical_relaxed",
+    ).filter(pl.col("party") >= 0)
+    flows = sides.group_by("party").agg(pl.col("into").sum(), pl.col("out").sum())
+    raised = np.sort(flows.filter(pl.min_horizontal("into", "out") >= ST_FLOOR)["party"].to_numpy())
+    if len(raised) == 0:
+        return Reports.empty(), start_seq
+    n = min(ST_MAX, len(raised), max(1, int(rng.binomial(len(raised), ST_SHARE))))
+    chosen = np.sort(rng.choice(raised, n, replace=False))
+    rows = (
+        sides.filter(pl.col("party").is_in(chosen.tolist()))
+        .unique(["party", "txn_no"])
+        .sort(["party", "amt", "txn_no"], descending=[False, True, False])
+        .group_by("party", maintain_order=True)
+        .head(ST_ROWS)
+        .sort("party", "txn_no")
+    )
+    party = rows["party"].to_numpy()
+    k = np.searchsorted(chosen, party)  # report number within the period
+    last_day = rows.group_by("party", maintain_order=True).agg(pl.col("day").max())["day"].to_numpy()
+    detected = np.minimum(period.first_ord + last_day + rng.integers(1, 4, n), period.last_ord)
+    submitted = np.minimum(detected + rng.integers(0, 3, n), period.last_ord)
+    r = Reports(start_seq + k, rows["txn_id"].to_list(), party, detected[k], submitted[k])
+    return r, start_seq + n
+
+
+def table(r: Reports, enterprise_id: str, report_type: str = "LVTR") -> pl.DataFrame:
+    prefix, rule = ("LV", "LV-T") if report_type == "LVTR" else ("ST", "ST-IO")
     return pl.DataFrame(
         {
             "enterprise_id": pl.Series([enterprise_id] * len(r.txn_id), dtype=pl.String),
             "report_id": pl.Series(
-                [f"{enterprise_id}-LV{k + 1:06d}" for k in r.report.tolist()], dtype=pl.String
+                [f"{enterprise_id}-{prefix}{k + 1:06d}" for k in r.report.tolist()], dtype=pl.String
             ),
-            "report_type": pl.Series(["LVTR"] * len(r.txn_id), dtype=pl.String),
+            "report_type": pl.Series([report_type] * len(r.txn_id), dtype=pl.String),
             "txn_id": pl.Series(r.txn_id, dtype=pl.String),
             "party_id": ids("party", r.party),
-            "rule_code": pl.Series(["LV-T"] * len(r.txn_id), dtype=pl.String),
+            "rule_code": pl.Series([rule] * len(r.txn_id), dtype=pl.String),
             "detected_date": dates(r.detected),
             "submitted_date": dates(r.submitted),
         }

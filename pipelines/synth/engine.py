@@ -167,7 +167,11 @@ def _period(job: Job, st: EnterpriseState, period: Period, cases: list[Case], re
     filed_complaints = st.open_complaints.concat(new)
     st.open_complaints = complaints.still_open(filed_complaints, period)
 
-    last = period.index == len(job.periods) - 1
+    # nothing filed after this period (the last one, or the next one is never filed: timeliness.missing):
+    # its month-end large-value transactions are reported by its own end, not stranded in a missing filing
+    last = period.index == len(job.periods) - 1 or any(
+        REGISTRY[c.cls].files_nothing for c in job.cases.get(period.index + 1, [])
+    )
     now, later, st.lvtr_seq = aml.report(
         stream(*key, "aml"), legs, st.parties, period, start_seq=st.lvtr_seq, last_period=last
     )
@@ -175,6 +179,7 @@ def _period(job: Job, st: EnterpriseState, period: Period, cases: list[Case], re
     st.pending_lvtr = later
     if period.index < 0:
         return
+    strs, st.str_seq = aml.suspicious(stream(*key, "str"), legs, period, start_seq=st.str_seq)
 
     tables: dict[str, pl.DataFrame] = {
         "enterprise_profile": filings.profile(plan),
@@ -184,7 +189,7 @@ def _period(job: Job, st: EnterpriseState, period: Period, cases: list[Case], re
         "transactions": transactions_table(legs, enterprise_id=eid, period=period, account_names=acc.name),
         "complaints": complaints.table(filed_complaints, period, eid, plan.ent_type),
         "incidents": incidents.table(events, period, eid),
-        "aml_reports": aml.table(reports, eid),
+        "aml_reports": pl.concat([aml.table(reports, eid), aml.table(strs, eid, "STR")]),
     }
     if out.loans is not None:
         tables["loans"] = out.loans.with_columns(enterprise_id=pl.lit(eid))

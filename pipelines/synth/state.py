@@ -29,6 +29,7 @@ class EnterpriseState:
     pending_lvtr: object = None  # aml.Pending (reports due in the next period)
     complaint_seq: int = 0
     lvtr_seq: int = 0
+    str_seq: int = 0  # suspicious transaction reports filed so far
     biz: object = None  # the business module's own state
     shared_order: np.ndarray | None = None  # this enterprise's order of drawing from the shared pool
     shared_next: int = 0
