@@ -58,6 +58,7 @@ docs: setup  # regenerate the generated docs (tests fail when they are stale)
 	$(BIN)/python -m pipelines.reports.filers_guide
 	$(BIN)/python -m pipelines.dbt_sources
 	$(BIN)/python -m pipelines.docs.indicators_doc
+	$(BIN)/python -m pipelines.quality.compiled_macros
 
 dev: setup dbt-parse
 	SUPTECH_HOME=$${SUPTECH_HOME:-$(CURDIR)/var} $(BIN)/dagster dev -w workspace.yaml

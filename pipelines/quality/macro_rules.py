@@ -7,6 +7,7 @@ submissions (``cur``) and of the previous period's current version (``prev``). M
 
 from __future__ import annotations
 
+from pipelines.quality.incidents_vs_ledger import m007
 from pipelines.quality.rule_stage import ACCEPTED, SUBS, WarehouseRule, cur, prev
 from pipelines.quality.sql_rules import BANK_CONFIRMED, CUSTOMER, fields, msg, rk
 from pipelines.quality.thresholds import threshold
@@ -371,6 +372,7 @@ MACRO_RULES: tuple[WarehouseRule, ...] = (
         m006,
         requires=("liquidity", "account_balances", "accounts", "transactions"),
     ),
+    WarehouseRule("M007", ("incidents",), m007, requires=("incidents", "transactions")),
     WarehouseRule(
         "M008", ("*",), m008, requires=("enterprise_profile",), applies_when="prior_sid is not null"
     ),

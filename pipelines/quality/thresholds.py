@@ -21,8 +21,10 @@ def _rows() -> tuple[dict[str, str], ...]:
         return tuple({k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh))
 
 
-def threshold(indicator_id: str, param: str, ent_type: str = "*", on: date | None = None) -> float:
-    """The seed value of ``param`` for ``indicator_id`` (a KeyError when the seed has none)."""
+def threshold_row(
+    indicator_id: str, param: str, ent_type: str = "*", on: date | None = None
+) -> dict[str, str]:
+    """The seed row of ``param`` for ``indicator_id`` (a KeyError when the seed has none)."""
     day = (on or date.today()).isoformat()
     for ind in (indicator_id, "*"):
         for ent in (ent_type, "*"):
@@ -33,5 +35,10 @@ def threshold(indicator_id: str, param: str, ent_type: str = "*", on: date | Non
                     and r["ent_type"] == ent
                     and r["valid_from"] <= day <= r["valid_to"]
                 ):
-                    return float(r["value"])
+                    return r
     raise KeyError(f"thresholds seed has no {param} for {indicator_id} ({ent_type})")
+
+
+def threshold(indicator_id: str, param: str, ent_type: str = "*", on: date | None = None) -> float:
+    """The seed value of ``param`` for ``indicator_id`` (a KeyError when the seed has none)."""
+    return float(threshold_row(indicator_id, param, ent_type, on)["value"])

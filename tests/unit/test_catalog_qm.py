@@ -43,6 +43,7 @@ def test_stage_and_severity_follow_rules_md():
         "X-03",
         "X-04",
         "X-12",
+        "X-13",
         "X-16",
     }
     fq = {r.fq_id for r in _catalog("QM").values()}

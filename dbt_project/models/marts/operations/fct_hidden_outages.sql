@@ -8,8 +8,6 @@
 --    of the enterprise (any type, started_at to ended_at or still open) overlaps.
 -- hidden_outages: their number (denominator 1); WARN above max_hidden_outages. Evidence lists them.
 {%- set indicator_id = 'OPS-003' %}
-{#- a generous bound for the series of lookback days below -#}
-{%- set max_lookback_days = 366 %}
 
 with
 
@@ -33,57 +31,31 @@ incidents as (
     from {{ ref('stg_filings__incidents') }} as incidents
 ),
 
-hour_counts as (
-    select
-        enterprise_id,
-        {{ dbt.date_trunc('hour', 'booked') }} as slot_hour,
-        count(*) as legs
-    from legs
-    group by 1, 2
-),
-
-lookback_days as (
+-- the period's thresholds of the busy-hour definition (macro busy_hours, shared with rule M007)
+busy_hour_periods as (
     select
         enterprise_periods.enterprise_id,
         enterprise_periods.period,
-        {{ dbt.dateadd('day', '1 - days.generated_number', 'cast(enterprise_periods.period_end as timestamp)') }} as day_start
+        enterprise_periods.period_start,
+        enterprise_periods.period_end,
+        busy_lookback_days.value as lookback_days,
+        busy_slot_min_legs.value as min_legs,
+        busy_slot_min_legs.comparison as min_legs_comparison,
+        min_day_share.value as min_day_share,
+        min_day_share.comparison as min_day_share_comparison
     from enterprise_periods
-    cross join ({{ dbt.generate_series(max_lookback_days) }}) as days
     {{ join_threshold('busy_lookback_days', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    where days.generated_number <= busy_lookback_days.value
-),
-
-lookback_hours as (
-    select
-        lookback_days.enterprise_id,
-        lookback_days.period,
-        {{ dbt.dateadd('hour', 'hours.generated_number - 1', 'lookback_days.day_start') }} as slot_hour
-    from lookback_days
-    cross join ({{ dbt.generate_series(24) }}) as hours
-),
-
-slot_medians as (
-    select
-        lookback_hours.enterprise_id,
-        lookback_hours.period,
-        extract(dow from lookback_hours.slot_hour) as weekday,
-        extract(hour from lookback_hours.slot_hour) as hour_of_day,
-        percentile_cont(0.5) within group (order by coalesce(hour_counts.legs, 0)) as median_legs
-    from lookback_hours
-    left join hour_counts
-        on lookback_hours.enterprise_id = hour_counts.enterprise_id
-        and lookback_hours.slot_hour = hour_counts.slot_hour
-    group by 1, 2, 3, 4
-),
-
-busy_slots as (
-    select slot_medians.*
-    from slot_medians
-    inner join enterprise_periods
-        on slot_medians.enterprise_id = enterprise_periods.enterprise_id
-        and slot_medians.period = enterprise_periods.period
     {{ join_threshold('busy_slot_min_legs', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    where {{ compare('slot_medians.median_legs', 'busy_slot_min_legs') }}
+    {{ join_threshold('min_day_share', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+),
+
+busy_hour_legs as (
+    select enterprise_id, booked, true as is_ok from legs
+),
+
+-- the period's concrete busy hours: the busy (weekday, hour) slots on ordinary days
+busy_hours as (
+    {{ busy_hours('busy_hour_legs', 'busy_hour_periods') }}
 ),
 
 ordered_legs as (
@@ -113,7 +85,7 @@ gaps as (
 ),
 
 busy_periods as (
-    select distinct enterprise_id, period from busy_slots
+    select distinct enterprise_id, period from busy_hours
 ),
 
 -- only enterprise-periods with busy slots can have a hidden outage: their gaps are few (nights)
@@ -123,67 +95,6 @@ busy_gaps as (
     inner join busy_periods
         on gaps.enterprise_id = busy_periods.enterprise_id
         and gaps.period = busy_periods.period
-),
-
--- the legs of each day, and the weekday's usual day (the sum of its slot medians): a gap on a day far
--- quieter than usual (a P2P book's quiet month end) is a lull, not an outage; an outage leaves its day's
--- volume about as usual (what it blocked is booked after it)
-day_counts as (
-    select
-        enterprise_id,
-        cast(booked as date) as day,
-        count(*) as legs
-    from legs
-    group by 1, 2
-),
-
-usual_days as (
-    select
-        enterprise_id,
-        period,
-        weekday,
-        sum(median_legs) as usual_legs
-    from slot_medians
-    group by 1, 2, 3
-),
-
-period_days as (
-    select
-        enterprise_periods.enterprise_id,
-        enterprise_periods.period,
-        {{ dbt.dateadd('day', 'days.generated_number - 1', 'cast(enterprise_periods.period_start as timestamp)') }} as day_start
-    from enterprise_periods
-    inner join busy_periods
-        on enterprise_periods.enterprise_id = busy_periods.enterprise_id
-        and enterprise_periods.period = busy_periods.period
-    cross join ({{ dbt.generate_series(31) }}) as days
-    where {{ dbt.dateadd('day', 'days.generated_number - 1', 'enterprise_periods.period_start') }} <= enterprise_periods.period_end
-),
-
--- the period's concrete busy hours: the hours of ordinary days (legs >= min_day_share of the weekday's
--- usual day) whose (weekday, hour) slot is busy
-busy_hours as (
-    select
-        period_days.enterprise_id,
-        period_days.period,
-        {{ dbt.dateadd('hour', 'busy_slots.hour_of_day', 'period_days.day_start') }} as slot_hour
-    from period_days
-    inner join busy_slots
-        on period_days.enterprise_id = busy_slots.enterprise_id
-        and period_days.period = busy_slots.period
-        and extract(dow from period_days.day_start) = busy_slots.weekday
-    inner join enterprise_periods
-        on period_days.enterprise_id = enterprise_periods.enterprise_id
-        and period_days.period = enterprise_periods.period
-    inner join usual_days
-        on period_days.enterprise_id = usual_days.enterprise_id
-        and period_days.period = usual_days.period
-        and extract(dow from period_days.day_start) = usual_days.weekday
-    left join day_counts
-        on period_days.enterprise_id = day_counts.enterprise_id
-        and cast(period_days.day_start as date) = day_counts.day
-    {{ join_threshold('min_day_share', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    where {{ compare('coalesce(day_counts.legs, 0)', 'min_day_share', 'min_day_share.value * usual_days.usual_legs') }}
 ),
 
 gap_busy_minutes as (

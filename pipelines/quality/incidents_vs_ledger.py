@@ -1,0 +1,127 @@
+"""M007 (X-13, rules.md): an unplanned outage the enterprise reports must show in its ledger.
+
+Each unplanned outage (incident_type outage, planned false) is checked over the busy hours it covers -
+busy as OPS-003 defines them, from the dbt macro ``busy_hours`` compiled into
+``pipelines/quality/sql/busy_hours.sql`` (one definition for the indicator and the rule), computed on the
+checked submission's own customer legs. Over those busy minutes the outage is consistent with the ledger
+when the ok customer legs booked there stand below ``max_volume_share`` of the slots' usual legs (their
+medians, pro rata of the minutes covered) or the failed customer legs exceed the slots' usual failed legs.
+An outage covering fewer than ``min_busy_minutes`` busy minutes is not judged (too few legs to tell).
+Otherwise it is a finding: the incident's times or the transactions filed for them are wrong.
+"""
+
+from __future__ import annotations
+
+from pipelines.calendar import SHANGHAI
+from pipelines.quality.compiled_macros import BUSY_HOURS, compiled_sql
+from pipelines.quality.rule_stage import ENT_TYPES, SUBS, cur
+from pipelines.quality.sql_rules import fields, msg, rk
+from pipelines.quality.thresholds import threshold_row
+
+COMPARISONS = ("<", "<=", ">", ">=")
+
+
+def _by_ent_type(indicator_id: str, param: str, *, comparison: bool = False) -> str:
+    """SQL: the seed's value (or comparison) of ``param`` for the row's ent_type."""
+    whens = []
+    for ent in ENT_TYPES:
+        row = threshold_row(indicator_id, param, ent)
+        value = f"'{row['comparison']}'" if comparison else f"{float(row['value'])!r}"
+        whens.append(f"when '{ent}' then {value}")
+    return f"(case ent_type {' '.join(whens)} end)"
+
+
+def _compare(value: str, indicator_id: str, param: str, times: str = "1") -> str:
+    """SQL: ``value`` <the seed row's comparison> its threshold x ``times`` (one seed row for every type)."""
+    row = threshold_row(indicator_id, param)
+    op = row["comparison"]
+    if op not in COMPARISONS:
+        raise ValueError(f"thresholds seed: {indicator_id} {param} has no comparison")
+    return f"({value} {op} {float(row['value'])!r} * {times})"
+
+
+def m007() -> str:
+    tz = SHANGHAI.key
+    return f"""
+with __busy_hour_legs as (
+    select submission_id as enterprise_id, timezone('{tz}', booked_at) as booked, status = 'ok' as is_ok
+    from {cur("transactions")}
+    where leg = 'customer' and status in ('ok', 'failed') and booked_at is not null
+),
+__busy_hour_periods as (
+    select submission_id as enterprise_id, period, period_start, period_end,
+        {_by_ent_type("OPS-003", "busy_lookback_days")} as lookback_days,
+        {_by_ent_type("OPS-003", "busy_slot_min_legs")} as min_legs,
+        {_by_ent_type("OPS-003", "busy_slot_min_legs", comparison=True)} as min_legs_comparison,
+        {_by_ent_type("OPS-003", "min_day_share")} as min_day_share,
+        {_by_ent_type("OPS-003", "min_day_share", comparison=True)} as min_day_share_comparison
+    from {SUBS}
+),
+busy as (
+{compiled_sql(BUSY_HOURS)}
+),
+outages as (
+    select i.submission_id, i._row, i.incident_id, i.started_at, i.ended_at,
+        timezone('{tz}', i.started_at) as started,
+        coalesce(timezone('{tz}', i.ended_at), cast(s.period_end + 1 as timestamp)) as ended
+    from {cur("incidents")} i join {SUBS} s using (submission_id)
+    where i.incident_type = 'outage' and not coalesce(i.planned, false) and i.started_at is not null
+),
+windows as (
+    select o.submission_id, o._row, o.incident_id,
+        greatest(o.started, b.slot_hour) as w_start, least(o.ended, b.slot_hour + interval 1 hour) as w_end,
+        b.median_legs, b.median_failed
+    from outages o join busy b
+      on b.enterprise_id = o.submission_id and b.slot_hour < o.ended and b.slot_hour + interval 1 hour > o.started
+),
+seen as (
+    select w.submission_id, w._row, w.w_start,
+        count(*) filter (where l.is_ok) as ok_legs, count(*) filter (where not l.is_ok) as failed_legs
+    from windows w join __busy_hour_legs l
+      on l.enterprise_id = w.submission_id and l.booked >= w.w_start and l.booked < w.w_end
+    group by all
+),
+judged as (
+    select w.submission_id, w._row, w.incident_id,
+        sum(epoch(w.w_end - w.w_start)) / 60 as busy_minutes,
+        sum(w.median_legs * epoch(w.w_end - w.w_start) / 3600) as usual_legs,
+        sum(w.median_failed * epoch(w.w_end - w.w_start) / 3600) as usual_failed,
+        coalesce(sum(s.ok_legs), 0) as ok_legs, coalesce(sum(s.failed_legs), 0) as failed_legs
+    from windows w left join seen s using (submission_id, _row, w_start)
+    group by all
+)
+select j.submission_id, 'incidents' as filing_type, j._row, {rk("incidents", "o")} as record_key,
+    {
+        fields(
+            "incident_id=j.incident_id",
+            "started_at=o.started_at",
+            "ended_at=o.ended_at",
+            "busy_minutes=cast(round(j.busy_minutes) as bigint)",
+            "ok_customer_legs=j.ok_legs",
+            "usual_legs=round(j.usual_legs, 1)",
+            "failed_customer_legs=j.failed_legs",
+            "usual_failed_legs=round(j.usual_failed, 1)",
+        )
+    } as fields,
+    {
+        msg(
+            "unplanned outage ",
+            "=j.incident_id",
+            " covers ",
+            "=cast(round(j.busy_minutes) as bigint)",
+            " busy minutes, but the ledger shows ",
+            "=j.ok_legs",
+            " ok customer legs there (usually ",
+            "=round(j.usual_legs, 1)",
+            ") and ",
+            "=j.failed_legs",
+            " failed ones (usually ",
+            "=round(j.usual_failed, 1)",
+            "): an outage stops or fails customer legs. Correct the incident's started_at/ended_at or file "
+            "the transactions as they were booked.",
+        )
+    } as message
+from judged j join outages o using (submission_id, _row)
+where {_compare("j.busy_minutes", "M007", "min_busy_minutes")}
+  and not {_compare("j.ok_legs", "M007", "max_volume_share", "j.usual_legs")}
+  and not (j.failed_legs > j.usual_failed)"""
