@@ -1,6 +1,11 @@
 """Where the cases go: each class into a few enterprise-periods, spread over enterprises and periods. A
 broken, late or macro case has its submission to itself; supervisory and AML cases of different families
-may share one (irregularities.md: one broken submission, one reason)."""
+may share one (irregularities.md: one broken submission, one reason).
+
+A `files_nothing` case (timeliness.missing) may follow any period: the engine has the period before it report
+its month-end large-value transactions by its own end (engine.py), since a missing filing cannot carry them.
+Leaving them to the missing filing would make AML-001 breach the period before — rightly by the catalog (the
+next period's due date has passed with no LVTR), but in an enterprise-period with no case of its own."""
 
 from __future__ import annotations
 
