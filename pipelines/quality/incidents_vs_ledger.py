@@ -4,9 +4,9 @@ Each unplanned outage (incident_type outage, planned false) is checked over the 
 busy as OPS-003 defines them, from the dbt macro ``busy_hours`` compiled into
 ``pipelines/quality/sql/busy_hours.sql`` (one definition for the indicator and the rule), computed on the
 checked submission's own customer legs. Over those busy minutes the outage is consistent with the ledger
-when the ok customer legs booked there stand below ``max_volume_share`` of the slots' usual legs (their
+when the ok customer legs booked there stand below ``outage_max_volume_share`` (FQ-004 rows of the thresholds seed) of the slots' usual legs (their
 medians, pro rata of the minutes covered) or the failed customer legs exceed the slots' usual failed legs.
-An outage covering fewer than ``min_busy_minutes`` busy minutes is not judged (too few legs to tell).
+An outage covering fewer than ``outage_min_busy_minutes`` busy minutes is not judged (too few legs to tell).
 Otherwise it is a finding: the incident's times or the transactions filed for them are wrong.
 """
 
@@ -122,6 +122,6 @@ select j.submission_id, 'incidents' as filing_type, j._row, {rk("incidents", "o"
         )
     } as message
 from judged j join outages o using (submission_id, _row)
-where {_compare("j.busy_minutes", "M007", "min_busy_minutes")}
-  and not {_compare("j.ok_legs", "M007", "max_volume_share", "j.usual_legs")}
+where {_compare("j.busy_minutes", "FQ-004", "outage_min_busy_minutes")}
+  and not {_compare("j.ok_legs", "FQ-004", "outage_max_volume_share", "j.usual_legs")}
   and not (j.failed_legs > j.usual_failed)"""

@@ -2,7 +2,7 @@
 Shanghai time on every day of 2026-10 (30 legs an hour), so the busy hours of OPS-003 are 09-17 on every
 day (slot medians 30 >= 20) and every hour's usual volume is 30 legs, with 0 failed legs usually.
 
-Its incidents, with what the rule must conclude (max_volume_share 0.5, min_busy_minutes 30):
+Its incidents, with what the rule must conclude (FQ-004 outage_max_volume_share 0.5, outage_min_busy_minutes 30):
 - Q   unplanned 10-14 10:00-12:00, no leg booked then          -> 0 of 60 usual legs: consistent
 - N   unplanned 10-15 10:00-12:00, ledger as usual             -> 60 of 60: FINDING
 - F   unplanned 10-16 10:00-11:00, legs as usual + 3 failed    -> more failed legs than usual (0): consistent
