@@ -9,6 +9,12 @@
     over='peers':   the other enterprises of the same type in the same period (the scored one excluded);
     over='history': the enterprise's own previous periods, the latest max_history of them.
     two_sided=true screens |z| (a move either way), false only upward moves.
+    day names an optional date column of `values` for a daily indicator (over='history' only): `values`
+    then has one row per key and day, and each day is scored against the pooled daily values of the
+    enterprise's previous periods (the latest max_history periods, valid on the period's last day; the
+    days of the scored period itself are not comparators, so every day of a period meets the same
+    history). screen_n counts those periods (min_history applies to them), screen_n_values the days;
+    the other parameters are read on the scored day, and the output key has the day column too.
     noise_sd names an optional column of `values`: the sampling standard deviation of each value (e.g.
     of a share estimated from few counterparties). The screen's sigma is then at least the standard
     deviation of the difference between the scored value and a typical comparator,
@@ -19,22 +25,33 @@
     The macro is a parenthesised subquery: `left join {{ robust_screen('x', 'peers') }} as screen on ...`
     with one row per row of `values` and the columns
       enterprise_id, period, indicator_id, metric, dimension, dimension_value (the key),
-      screen_n, screen_median, screen_mad, screen_z, screen_rel_change, screen_sufficient, screen_fires,
+      screen_n (comparators: peers or previous periods), screen_n_values (comparator values),
+      screen_median, screen_mad, screen_z, screen_rel_change, screen_sufficient, screen_fires,
       screen_severity (the z parameter's severity), screen_bound (the value beyond which it would fire,
       on the side of the median the value is on).
-    Join it back with screen_keys_match(). -#}
-{% macro robust_screen(values, over, two_sided=false, noise_sd=none) -%}
+    Join it back with screen_keys_match() (with day=... for a daily screen). -#}
+{% macro robust_screen(values, over, two_sided=false, noise_sd=none, day=none) -%}
 {%- if over not in ['peers', 'history'] -%}
     {{ exceptions.raise_compiler_error("robust_screen: over must be 'peers' or 'history', not " ~ over) }}
 {%- endif -%}
-{%- set keys = screen_keys() -%}
+{%- if day and over != 'history' -%}
+    {{ exceptions.raise_compiler_error("robust_screen: day is only for over='history'") }}
+{%- endif -%}
+{#- base: the key the comparators and their centre belong to; keys: the key of a scored row. -#}
+{%- set base = screen_keys() -%}
+{%- set keys = base + ([day] if day else []) -%}
+{#- Daily screens pool comparators once per period (screen_bases), not once per day. -#}
+{%- set bases = 'screen_bases' if day else 'screen_scored' -%}
 {%- set min_n_param = 'min_peers' if over == 'peers' else 'min_history' -%}
 {%- set z_param = 'peer_robust_z' if over == 'peers' else 'history_robust_z' -%}
 {#- 1.4826 makes the MAD a consistent estimator of the standard deviation for normal data: it is part
     of the definition of the robust z, not a threshold. -#}
 {%- set mad_to_sigma = 1.4826 -%}
-{%- set on_params = {'ent_type': 'screen_scored.ent_type', 'on_date': 'screen_scored.period_end',
+{%- set on_params = {'ent_type': 'screen_scored.ent_type',
+                     'on_date': 'screen_scored.' ~ (day or 'period_end'),
                      'indicator_column': 'screen_scored.indicator_id'} -%}
+{%- set window_params = {'ent_type': bases ~ '.ent_type', 'on_date': bases ~ '.period_end',
+                         'indicator_column': bases ~ '.indicator_id'} -%}
 (
     with
 
@@ -47,29 +64,40 @@
             {{ period_end('screen_values.period') }} as period_end
         from {{ values }} as screen_values
     ),
+    {%- if day %}
+
+    screen_bases as (
+        select distinct
+            {% for k in base %}{{ k }},
+            {% endfor %}ent_type,
+            period_end
+        from screen_scored
+    ),
+    {%- endif %}
 
     screen_comparators as (
         select
-            {% for k in keys %}screen_scored.{{ k }},
-            {% endfor %}other_values.value as other_value,
+            {% for k in base %}{{ bases }}.{{ k }},
+            {% endfor %}other_values.period as other_period,
+            other_values.value as other_value,
             {{ ('other_values.' ~ noise_sd) if noise_sd else 'cast(null as ' ~ type_double() ~ ')' }} as other_noise,
-            row_number() over (
-                partition by {% for k in keys %}screen_scored.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
+            {{ 'dense_rank' if day else 'row_number' }}() over (
+                partition by {% for k in base %}{{ bases }}.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
                 order by other_values.period desc
             ) as recency
-        from screen_scored
+        from {{ bases }}
         inner join {{ values }} as other_values
-            on screen_scored.indicator_id = other_values.indicator_id
-            and screen_scored.metric = other_values.metric
-            and screen_scored.dimension is not distinct from other_values.dimension
-            and screen_scored.dimension_value is not distinct from other_values.dimension_value
+            on {{ bases }}.indicator_id = other_values.indicator_id
+            and {{ bases }}.metric = other_values.metric
+            and {{ bases }}.dimension is not distinct from other_values.dimension
+            and {{ bases }}.dimension_value is not distinct from other_values.dimension_value
             {%- if over == 'peers' %}
-            and screen_scored.ent_type = other_values.ent_type
-            and screen_scored.period = other_values.period
-            and screen_scored.enterprise_id <> other_values.enterprise_id
+            and {{ bases }}.ent_type = other_values.ent_type
+            and {{ bases }}.period = other_values.period
+            and {{ bases }}.enterprise_id <> other_values.enterprise_id
             {%- else %}
-            and screen_scored.enterprise_id = other_values.enterprise_id
-            and other_values.period < screen_scored.period
+            and {{ bases }}.enterprise_id = other_values.enterprise_id
+            and other_values.period < {{ bases }}.period
             {%- endif %}
         where other_values.value is not null
     ),
@@ -78,33 +106,34 @@
         select screen_comparators.*
         from screen_comparators
         {%- if over == 'history' %}
-        inner join screen_scored
-            on {{ screen_keys_match('screen_scored', 'screen_comparators') }}
-        {{ join_threshold('max_history', alias='max_history', **on_params) }}
+        inner join {{ bases }}
+            on {{ screen_keys_match(bases, 'screen_comparators') }}
+        {{ join_threshold('max_history', alias='max_history', **window_params) }}
         where screen_comparators.recency <= max_history.value
         {%- endif %}
     ),
 
     screen_centre as (
         select
-            {% for k in keys %}{{ k }},
-            {% endfor %}count(*) as screen_n,
+            {% for k in base %}{{ k }},
+            {% endfor %}{{ 'count(distinct other_period)' if day else 'count(*)' }} as screen_n,
+            count(*) as screen_n_values,
             percentile_cont(0.5) within group (order by other_value) as screen_median,
             percentile_cont(0.5) within group (order by other_noise) as screen_noise_median
         from screen_window
-        group by {% for k in keys %}{{ k }}{{ ', ' if not loop.last }}{% endfor %}
+        group by {% for k in base %}{{ k }}{{ ', ' if not loop.last }}{% endfor %}
     ),
 
     screen_spread as (
         select
-            {% for k in keys %}screen_window.{{ k }},
+            {% for k in base %}screen_window.{{ k }},
             {% endfor %}percentile_cont(0.5) within group (
                 order by abs(screen_window.other_value - screen_centre.screen_median)
             ) as screen_mad
         from screen_window
         inner join screen_centre
             on {{ screen_keys_match('screen_centre', 'screen_window') }}
-        group by {% for k in keys %}screen_window.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
+        group by {% for k in base %}screen_window.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
     ),
 
     screen_measures as (
@@ -112,6 +141,7 @@
             {% for k in keys %}screen_scored.{{ k }},
             {% endfor %}screen_scored.value,
             coalesce(screen_centre.screen_n, 0) as screen_n,
+            coalesce(screen_centre.screen_n_values, 0) as screen_n_values,
             screen_centre.screen_median,
             screen_spread.screen_mad,
             greatest(abs(screen_centre.screen_median), screen_min_size.value) as screen_scale,
@@ -155,6 +185,7 @@
     select
         {% for k in keys %}{{ k }},
         {% endfor %}screen_n,
+        screen_n_values,
         screen_median,
         screen_mad,
         screen_z,
@@ -182,9 +213,10 @@
     {{ return(['enterprise_id', 'period', 'indicator_id', 'metric', 'dimension', 'dimension_value']) }}
 {%- endmacro %}
 
-{#- Join condition on the screen key (dimension and dimension_value may be null). -#}
-{% macro screen_keys_match(left, right) -%}
-    {%- for k in screen_keys() -%}
+{#- Join condition on the screen key (dimension and dimension_value may be null), with the day column
+    of a daily screen when day is given. -#}
+{% macro screen_keys_match(left, right, day=none) -%}
+    {%- for k in screen_keys() + ([day] if day else []) -%}
         {{ left }}.{{ k }} {{ 'is not distinct from' if k.startswith('dimension') else '=' }} {{ right }}.{{ k }}
         {{- '\n        and ' if not loop.last }}
     {%- endfor -%}
