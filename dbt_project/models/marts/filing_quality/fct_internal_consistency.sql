@@ -8,62 +8,12 @@
 
 with
 
-submissions as (
-    select * from {{ ref('stg_intake__submissions') }}
-),
-
-results as (
-    select * from {{ ref('stg_quality__rule_results') }}
-),
-
-rules as (
-    select rule_id, severity from {{ ref('rule_catalog') }}
-    where fq_id = '{{ indicator_id }}' and not shadow
-),
-
-x_results as (
-    select results.submission_id, results.rule_id, results.finding_count, rules.severity
-    from results
-    inner join rules on results.rule_id = rules.rule_id
-),
-
 counts as (
-    select
-        submissions.enterprise_id,
-        submissions.ent_type,
-        submissions.period,
-        max(submissions.period_end) as period_end,
-        count(distinct submissions.submission_id) as versions,
-        coalesce(sum(results.finding_count), 0) as findings,
-        coalesce(sum(results.finding_count) filter (
-            where submissions.is_current and results.severity = 'error'
-        ), 0) as current_errors,
-        max(submissions.submission_id) filter (where submissions.is_current) as current_submission_id,
-        string_agg(distinct results.rule_id, ', ' order by results.rule_id)
-            filter (where results.finding_count > 0) as failed_rules
-    from submissions
-    left join x_results as results on submissions.submission_id = results.submission_id
-    group by submissions.enterprise_id, submissions.ent_type, submissions.period
+    {{ fq_rule_finding_counts(indicator_id) }}
 ),
 
 all_versions as (
-    select
-        counts.enterprise_id,
-        counts.period,
-        '{{ indicator_id }}' as indicator_id,
-        'findings' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        counts.findings as value,
-        counts.findings as numerator,
-        counts.versions as denominator,
-        max_findings.value as threshold,
-        {{ threshold_status('counts.findings', 'max_findings') }} as status,
-        coalesce('rules ' || counts.failed_rules, 'no X-rule finding') || ' over '
-        || cast(counts.versions as {{ dbt.type_string() }}) || ' version(s)' as evidence
-    from counts
-    {{ join_threshold('max_findings', indicator=indicator_id, ent_type='counts.ent_type', on_date='counts.period_end') }}
+    {{ fq_findings_row(indicator_id, 'no X-rule finding') }}
 ),
 
 current_version as (
