@@ -15,14 +15,6 @@ customer_balances as (
     select * from {{ ref('int_customer_balances_daily') }}
 ),
 
-accounts as (
-    select * from {{ ref('stg_filings__accounts') }}
-),
-
-balances as (
-    select * from {{ ref('stg_filings__account_balances') }}
-),
-
 wallet_totals as (
     select
         customer_balances.enterprise_id,
@@ -39,19 +31,8 @@ wallet_totals as (
 ),
 
 reserve_balances as (
-    select
-        balances.enterprise_id,
-        balances.period,
-        balances.biz_date,
-        sum(balances.bank_confirmed_closing) as reserve_total,
-        count(*) as reserve_rows,
-        count(balances.bank_confirmed_closing) as confirmed_rows
-    from balances
-    inner join accounts
-        on balances.submission_id = accounts.submission_id
-        and balances.account_id = accounts.account_id
-    where accounts.account_class in ('RESERVE_CENTRAL', 'RESERVE_BANK')
-    group by 1, 2, 3
+    select enterprise_id, period, biz_date, confirmed_total as reserve_total, balance_rows as reserve_rows, confirmed_rows
+    from ({{ confirmed_balances_daily(['RESERVE_CENTRAL', 'RESERVE_BANK']) }}) as confirmed
 ),
 
 daily as (

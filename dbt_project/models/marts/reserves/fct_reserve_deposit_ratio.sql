@@ -14,14 +14,6 @@ customer_balances as (
     select * from {{ ref('int_customer_balances_daily') }}
 ),
 
-accounts as (
-    select * from {{ ref('stg_filings__accounts') }}
-),
-
-balances as (
-    select * from {{ ref('stg_filings__account_balances') }}
-),
-
 wallet_days as (
     select
         customer_balances.enterprise_id,
@@ -47,19 +39,8 @@ monthly_average as (
 ),
 
 central_reserve as (
-    select
-        balances.enterprise_id,
-        balances.period,
-        balances.biz_date,
-        sum(balances.bank_confirmed_closing) as central_total,
-        count(*) as central_rows,
-        count(balances.bank_confirmed_closing) as confirmed_rows
-    from balances
-    inner join accounts
-        on balances.submission_id = accounts.submission_id
-        and balances.account_id = accounts.account_id
-    where accounts.account_class = 'RESERVE_CENTRAL'
-    group by 1, 2, 3
+    select enterprise_id, period, biz_date, confirmed_total as central_total, balance_rows as central_rows, confirmed_rows
+    from ({{ confirmed_balances_daily(['RESERVE_CENTRAL']) }}) as confirmed
 ),
 
 daily as (

@@ -18,10 +18,6 @@ accounts as (
     select * from {{ ref('stg_filings__accounts') }}
 ),
 
-balances as (
-    select * from {{ ref('stg_filings__account_balances') }}
-),
-
 custody_periods as (
     select enterprise_id, period, ent_type, period_end, submission_id
     from enterprise_periods
@@ -40,19 +36,8 @@ sub_totals as (
 ),
 
 summary_balances as (
-    select
-        balances.enterprise_id,
-        balances.period,
-        balances.biz_date,
-        sum(balances.bank_confirmed_closing) as confirmed_total,
-        count(*) as summary_rows,
-        count(balances.bank_confirmed_closing) as confirmed_rows
-    from balances
-    inner join accounts
-        on balances.submission_id = accounts.submission_id
-        and balances.account_id = accounts.account_id
-    where accounts.account_class = 'CUSTODY_SUMMARY'
-    group by 1, 2, 3
+    select enterprise_id, period, biz_date, confirmed_total, balance_rows as summary_rows, confirmed_rows
+    from ({{ confirmed_balances_daily(['CUSTODY_SUMMARY']) }}) as confirmed
 ),
 
 daily_scored as (
