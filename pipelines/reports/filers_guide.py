@@ -19,8 +19,8 @@ from pipelines.quality.catalog.render import STAGE_EFFECT, STAGE_NAMES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "filers.md"
 COMMAND = "python -m pipelines.reports.filers_guide"
-# the stages whose rules a filer fixes in the files; Q and M rules are in docs/rules.md
-FIX_STAGES = ("S", "V")
+# the stages of the rules a filer acts on, in the order they run
+FIX_STAGES = ("S", "V", "Q", "M")
 
 
 def _cell(text: object) -> str:
@@ -201,8 +201,8 @@ def _checks() -> list[str]:
             lines.append(f"| {r.rule_id} | {r.severity} | {_cell(r.title)} | {_cell(r.what_to_fix)} |")
         lines.append("")
     lines += [
-        "Quality (Q) and macro (M) rules look at plausibility and at other submissions and periods; their findings",
-        "come with the same report. See [rules.md](rules.md) for them; warnings among them are acknowledged (below).",
+        "Quality (Q) and macro (M) rules look at plausibility and at other submissions and periods (how each",
+        "decides: [rules.md](rules.md)); their warnings are acknowledged with a reason (below).",
         "",
     ]
     return lines
