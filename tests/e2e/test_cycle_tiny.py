@@ -53,8 +53,8 @@ CLASSES = {
     "quality.benford",
     "macro.sudden_jump",
 }
-# AML ids whose alerts must belong to injected cases (AML-008 also fires where a case left its enterprise
-# with alerts and no STR: the generator files none).
+# AML ids whose alerts must belong to injected cases (AML-008 no class expects: the generator files STRs
+# wherever its own in-and-out rule raises a party, pipelines/synth/aml.py).
 AML_TYPOLOGY_IDS = ("AML-001", "AML-002", "AML-003", "AML-004", "AML-005", "AML-006")
 # complaint, credit and incident ids of the supervisory classes above
 SUPERVISORY_IDS = ("CPL-002", "CRD-001", "CRD-005", "CRD-006", "CRD-007", "OPS-002")
