@@ -119,7 +119,9 @@ def test_generated_strs_name_their_own_transactions(clean_db) -> None:
     assert unreported == 0
 
 
-def test_no_lvtr_is_left_to_a_filing_that_never_comes(tmp_path: Path) -> None:
+def test_no_lvtr_is_left_to_a_filing_that_never_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Small seed 3 plans timeliness.missing for WM0006 and WM0018 in 2026-10: their September LVTRs of
     month-end transactions are filed in September (before, they went to the October tables that are never
     delivered, and AML-001 breached September with no case there)."""
@@ -128,11 +130,23 @@ def test_no_lvtr_is_left_to_a_filing_that_never_comes(tmp_path: Path) -> None:
     periods = make_periods("2026-07", p.months)
     cases = plan_cases(3, plans, periods, list(DEFAULT_CLASSES))
     unreported: set[str] = set()  # the LVTR aml.unreported_large_value leaves out (WM0018, 2026-09)
+    reported_by_own_end: dict[str, bool] = {}  # period -> aml.report's last_period
+    real_report = aml.report
+
+    def spy(*args, **kwargs):
+        reported_by_own_end[args[3].label] = kwargs["last_period"]
+        return real_report(*args, **kwargs)
+
+    monkeypatch.setattr(aml, "report", spy)
     for eid in ("WM0006", "WM0018"):
         plan = next(x for x in plans if x.enterprise_id == eid)
         mine = {i: cs for (e, i), cs in cases.items() if e == plan.index}
         assert [c.cls for c in mine[3]] == ["timeliness.missing"]
         result = engine.run(engine.Job(plan, 3, periods, tmp_path, mine, gzip_transactions=False))
+        # September (followed by the never-filed October) reports its month-end LVTRs itself; August does not
+        assert (
+            reported_by_own_end[periods[2].label] is True and reported_by_own_end[periods[1].label] is False
+        )
         unreported |= {
             t
             for c in result.cases
