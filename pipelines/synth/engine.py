@@ -142,6 +142,8 @@ def _period(job: Job, st: EnterpriseState, period: Period, cases: list[Case], re
         ctx.opening = opening
         inj.adjust_legs(ctx, lg)
     legs = finalize(lg, enterprise_id=eid, period=period, outages=incidents.outages(events))
+    if period.index >= 0 and not any(inj.files_nothing for inj, _ in active):
+        st.filed_totals.append(int(legs["amt"].sum()))  # what M009's history will hold (macro.sudden_jump)
     bal = derive(legs, st.accounts, opening, period, eid)
     _check_clean(
         st,

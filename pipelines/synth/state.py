@@ -34,6 +34,9 @@ class EnterpriseState:
     shared_order: np.ndarray | None = None  # this enterprise's order of drawing from the shared pool
     shared_next: int = 0
     filed_balances: object = None  # the last filed period's account_balances (quality.copy_forward)
+    filed_totals: list[int] = field(
+        default_factory=list
+    )  # transactions control total (cents) per filed period
 
     # ---- parties ----------------------------------------------------------------------------------------
 

@@ -196,3 +196,29 @@ def test_peer_based_cases_keep_their_peers_filing(preset: str, seed: int) -> Non
     assert peer_based and sum(absent.values()) > 0
     for plan, i, min_peers in peer_based:
         assert plan.peers - absent[(plan.ent_type, i)] >= min_peers, (plan.enterprise_id, i)
+
+
+def test_sudden_jump_clears_the_median_of_a_busier_history(tmp_path) -> None:
+    """Small seed 1, WM0010: its clean 2026-10 moved half its earlier months' median, so 20 x October alone
+    was 9.4 x the median M009 compares with - under the rule's ten-fold floor (the case was missed). The
+    jump is now 20 x the larger of the two."""
+    from pipelines.synth import engine
+    from pipelines.synth.inject import DEFAULT_CLASSES
+
+    p = PRESETS["small"]
+    plans = plan_market(1, p.enterprises, p.legs_per_month)
+    periods = make_periods("2026-07", p.months)
+    cases = plan_cases(1, plans, periods, list(DEFAULT_CLASSES))
+    plan = next(x for x in plans if x.enterprise_id == "WM0010")
+    mine = {i: cs for (e, i), cs in cases.items() if e == plan.index}
+    assert [c.cls for c in mine[3]] == ["macro.sudden_jump"]
+    engine.run(engine.Job(plan, 1, periods, tmp_path, mine, gzip_transactions=False))
+    con = selfcheck.load(tmp_path)
+    totals = dict(
+        con.execute(
+            """select s.period, sum(t.amount_cny) from transactions t join current_submissions s
+               using (submission_id) group by all"""
+        ).fetchall()
+    )
+    history = statistics.median(float(totals[q.label]) for q in periods[:3])
+    assert float(totals[periods[3].label]) >= 20 * history

@@ -1,7 +1,8 @@
 """macro.sudden_jump: one enterprise-period's volumes x 20 against its history (FQ-006, rule M009 on the
-transactions.amount_cny control total). New customers top up amounts drawn log-uniformly over three whole
+transactions.amount_cny control total: 20 x the larger of the period's clean total and the median of its
+earlier filed totals). New customers top up amounts drawn log-uniformly over three whole
 decades (CNY 400 to 400,000: Benford's first digits, so FQ-005 stays quiet; below the natural-person
-large-value threshold and its structuring band) and withdraw them a dwell time later, until the period's legs move 20 times their clean total (at
+large-value threshold and its structuring band) and withdraw them a dwell time later, until the period's legs move 20 times that base (at
 least 12 x M009's min_size, so a small firm's jump clears that floor ten-fold too); balances, reserves or
 custody follow the legs. Only where the enterprise has min_history filed periods before (else M009 SKIPs)."""
 
@@ -30,8 +31,12 @@ class SuddenJump(Injector):
 
     def adjust_legs(self, ctx: Context, lg: Ledger) -> None:
         total = int(lg.columns()["amt"].sum())  # the control total: every leg, customer and bank
+        # x FACTOR against the larger of this period's clean total and the median M009 compares with (the
+        # enterprise's filed totals of its last max_history periods): clean months swing two- to three-fold
+        history = ctx.state.filed_totals[-int(threshold("FQ-006", "max_history")) :]
+        base = max(total, int(np.median(history)) if history else 0)
         floor = 12 * int(threshold("FQ-006", "min_size")) * 100
-        target = max((FACTOR - 1) * total, floor) // 4  # a round trip books four legs of its amount
+        target = max(FACTOR * base - total, floor) // 4  # a round trip books four legs of its amount
         drawn = np.zeros(0, np.int64)
         while drawn.sum() < target:
             more = np.floor(4 * 10 ** ctx.rng.uniform(*DECADES, 256)).astype(np.int64)
