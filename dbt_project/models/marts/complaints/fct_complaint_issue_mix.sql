@@ -2,8 +2,8 @@
 -- date of received_at) by product (dimension product, INFO) and by issue (dimension issue), identical
 -- free-text values grouped ('none' where null). An issue seen in the enterprise's last max_history
 -- periods keeps a row (share 0) while absent, so its history is complete. Each issue share is screened
--- against the enterprise's own history (upward robust z): WARN when it jumps (history_robust_z and
--- min_rel_change of the seed), INSUFFICIENT_HISTORY with fewer than min_history previous periods,
+-- against the enterprise's own history (upward robust z, sigma at least the binomial sampling noise of the
+-- shares compared): WARN when it jumps (history_robust_z and min_rel_change of the seed), INSUFFICIENT_HISTORY with fewer than min_history previous periods,
 -- INSUFFICIENT_DATA with fewer than min_complaints complaints received (shares of a handful are noise).
 {%- set indicator_id = 'CPL-004' %}
 
@@ -98,8 +98,14 @@ shares as (
         and category_periods.dimension_value = category_counts.dimension_value
 ),
 
+-- each issue share with its binomial sampling noise sqrt(s (1 - s) / n): a share of a few dozen
+-- complaints moves by several points from month to month by chance alone, which the screen never flags
 issue_shares as (
-    select * from shares where dimension = 'issue'
+    select
+        *,
+        sqrt(value * (1 - value) / nullif(denominator, 0)) as noise_sd
+    from shares
+    where dimension = 'issue'
 ),
 
 scored as (
@@ -124,7 +130,7 @@ scored as (
         cast(shares.numerator as {{ dbt.type_string() }}) || ' of ' || cast(shares.denominator as {{ dbt.type_string() }})
         || ' complaint(s)' || coalesce('; ' || {{ screen_evidence('history_screen', 'history', digits=4) }}, '') as evidence
     from shares
-    left join {{ robust_screen('issue_shares', 'history') }} as history_screen
+    left join {{ robust_screen('issue_shares', 'history', noise_sd='noise_sd') }} as history_screen
         on {{ screen_keys_match('shares', 'history_screen') }}
     {{ join_threshold('min_complaints', indicator=indicator_id, ent_type='shares.ent_type', on_date=period_end('shares.period')) }}
 )
