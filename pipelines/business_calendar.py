@@ -17,9 +17,10 @@ import csv
 import io
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 
-SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "business_calendar.csv"
+from pipelines.calendar import SEEDS_DIR
+
+SEED = SEEDS_DIR / "business_calendar.csv"
 FIRST_DAY = date(2015, 1, 1)
 LAST_DAY = date(2026, 12, 31)
 EPOCH = date(1970, 1, 1)

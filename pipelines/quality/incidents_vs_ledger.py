@@ -14,58 +14,57 @@ from __future__ import annotations
 
 from pipelines.calendar import SHANGHAI
 from pipelines.quality.compiled_macros import BUSY_HOURS, compiled_sql
-from pipelines.quality.rule_stage import ENT_TYPES, SUBS, cur
+from pipelines.quality.rule_stage import SUBS, cur
 from pipelines.quality.sql_rules import fields, msg, rk
-from pipelines.quality.thresholds import threshold_row
+from pipelines.quality.thresholds import threshold_sql
 
 COMPARISONS = ("<", "<=", ">", ">=")
 
 
-def _by_ent_type(indicator_id: str, param: str, *, comparison: bool = False) -> str:
-    """SQL: the seed's value (or comparison) of ``param`` for the row's ent_type."""
-    whens = []
-    for ent in ENT_TYPES:
-        row = threshold_row(indicator_id, param, ent)
-        value = f"'{row['comparison']}'" if comparison else f"{float(row['value'])!r}"
-        whens.append(f"when '{ent}' then {value}")
-    return f"(case ent_type {' '.join(whens)} end)"
+def _ops003(param: str, column: str = "value") -> str:
+    """SQL: OPS-003's seed value (or comparison) of ``param`` for each checked submission, at its period end
+    (as the mart's join_threshold reads it)."""
+    return threshold_sql("OPS-003", param, ent_type="ent_type", on="period_end", column=column)
 
 
-def _compare(value: str, indicator_id: str, param: str, times: str = "1") -> str:
-    """SQL: ``value`` <the seed row's comparison> its threshold x ``times`` (one seed row for every type)."""
-    row = threshold_row(indicator_id, param)
-    op = row["comparison"]
-    if op not in COMPARISONS:
-        raise ValueError(f"thresholds seed: {indicator_id} {param} has no comparison")
-    return f"({value} {op} {float(row['value'])!r} * {times})"
+def _compare(value: str, param: str, times: str = "1") -> str:
+    """SQL: ``value`` <the seed row's comparison> its threshold x ``times`` for M007's ``param`` (FQ-004
+    rows), per checked submission at its period end - as dbt's compare_with() reads a joined seed row."""
+    op = threshold_sql("FQ-004", param, ent_type="s.ent_type", on="s.period_end", column="comparison")
+    limit = f"{threshold_sql('FQ-004', param, ent_type='s.ent_type', on='s.period_end')} * {times}"
+    cases = " ".join(f"when '{c}' then {value} {c} {limit}" for c in COMPARISONS)
+    return f"(case {op} {cases} end)"
 
 
 def m007() -> str:
     tz = SHANGHAI.key
     return f"""
-with __busy_hour_legs as (
-    select submission_id as enterprise_id, timezone('{tz}', booked_at) as booked, status = 'ok' as is_ok
-    from {cur("transactions")}
-    where leg = 'customer' and status in ('ok', 'failed') and booked_at is not null
-),
-__busy_hour_periods as (
-    select submission_id as enterprise_id, period, period_start, period_end,
-        {_by_ent_type("OPS-003", "busy_lookback_days")} as lookback_days,
-        {_by_ent_type("OPS-003", "busy_slot_min_legs")} as min_legs,
-        {_by_ent_type("OPS-003", "busy_slot_min_legs", comparison=True)} as min_legs_comparison,
-        {_by_ent_type("OPS-003", "min_day_share")} as min_day_share,
-        {_by_ent_type("OPS-003", "min_day_share", comparison=True)} as min_day_share_comparison
-    from {SUBS}
-),
-busy as (
-{compiled_sql(BUSY_HOURS)}
-),
-outages as (
+with outages as (
     select i.submission_id, i._row, i.incident_id, i.started_at, i.ended_at,
         timezone('{tz}', i.started_at) as started,
         coalesce(timezone('{tz}', i.ended_at), cast(s.period_end + 1 as timestamp)) as ended
     from {cur("incidents")} i join {SUBS} s using (submission_id)
     where i.incident_type = 'outage' and not coalesce(i.planned, false) and i.started_at is not null
+),
+-- busy hours only where there is an unplanned outage to judge (most submissions have none)
+__busy_hour_legs as (
+    select submission_id as enterprise_id, timezone('{tz}', booked_at) as booked, status = 'ok' as is_ok
+    from {cur("transactions")}
+    where leg = 'customer' and status in ('ok', 'failed') and booked_at is not null
+      and submission_id in (select submission_id from outages)
+),
+__busy_hour_periods as (
+    select submission_id as enterprise_id, period, period_start, period_end,
+        {_ops003("busy_lookback_days")} as lookback_days,
+        {_ops003("busy_slot_min_legs")} as min_legs,
+        {_ops003("busy_slot_min_legs", "comparison")} as min_legs_comparison,
+        {_ops003("min_day_share")} as min_day_share,
+        {_ops003("min_day_share", "comparison")} as min_day_share_comparison
+    from {SUBS}
+    where submission_id in (select submission_id from outages)
+),
+busy as (
+{compiled_sql(BUSY_HOURS)}
 ),
 windows as (
     select o.submission_id, o._row, o.incident_id,
@@ -121,7 +120,7 @@ select j.submission_id, 'incidents' as filing_type, j._row, {rk("incidents", "o"
             "the transactions as they were booked.",
         )
     } as message
-from judged j join outages o using (submission_id, _row)
-where {_compare("j.busy_minutes", "FQ-004", "outage_min_busy_minutes")}
-  and not {_compare("j.ok_legs", "FQ-004", "outage_max_volume_share", "j.usual_legs")}
+from judged j join outages o using (submission_id, _row) join {SUBS} s using (submission_id)
+where {_compare("j.busy_minutes", "outage_min_busy_minutes")}
+  and not {_compare("j.ok_legs", "outage_max_volume_share", "j.usual_legs")}
   and not (j.failed_legs > j.usual_failed)"""
