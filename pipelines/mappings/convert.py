@@ -207,6 +207,46 @@ def _period_of(d: date) -> str:
     return f"{d:%Y-%m}"
 
 
+BALANCE_COLUMNS = (
+    "account_id",
+    "biz_date",
+    "opening",
+    "credits",
+    "debits",
+    "closing",
+    "bank_confirmed_closing",
+)
+
+
+def period_days(label: str) -> list[date]:
+    """Every day of period `label` (YYYY-MM)."""
+    p_first, p_last = period_bounds(label)
+    return [p_first + timedelta(days=k) for k in range((p_last - p_first).days + 1)]
+
+
+def daily_balances(
+    account_id: str, days: list[date], start: int, flows: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Daily balance rows of an own account (BALANCE_COLUMNS, bank-confirmed = closing): opening `start` on
+    the first day, then each day's credits and debits from `flows` (columns day, credits, debits; none: a
+    constant balance)."""
+    grid = pl.DataFrame({"biz_date": days})
+    if flows is None:
+        moved = grid.with_columns(credits=pl.lit(0, dtype=pl.Int64), debits=pl.lit(0, dtype=pl.Int64))
+    else:
+        moved = grid.join(flows, left_on="biz_date", right_on="day", how="left").fill_null(0)
+    return (
+        moved.sort("biz_date")
+        .with_columns(closing=start + (pl.col("credits") - pl.col("debits")).cum_sum())
+        .with_columns(
+            account_id=pl.lit(account_id),
+            opening=pl.col("closing") - pl.col("credits") + pl.col("debits"),
+            bank_confirmed_closing="closing",
+        )
+        .select(BALANCE_COLUMNS)
+    )
+
+
 def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:
     eid, ent_type = cfg["enterprise_id"], cfg["ent_type"]
     mv = movements(cfg, data_root, limit).with_columns(period=pl.col("ts").dt.strftime("%Y-%m"))
@@ -226,8 +266,8 @@ def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int |
     first, _ = period_bounds(periods[0])
     written = []
     for label in [_period_of(d) for d in _months(first, period_bounds(periods[-1])[0])]:
-        p_first, p_last = period_bounds(label)
-        days = [p_first + timedelta(days=k) for k in range((p_last - p_first).days + 1)]
+        _, p_last = period_bounds(label)
+        days = period_days(label)
         pm = mv.filter(pl.col("period") == label)
         pp = posts.filter(pl.col("period") == label)
         flows = pp.group_by("key").agg(
@@ -249,39 +289,11 @@ def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int |
                 debits=pl.col("amount").filter(pl.col("flow") == "out").sum(),
             )
         )
-        rc = (
-            pl.DataFrame({"biz_date": days})
-            .join(daily, left_on="biz_date", right_on="day", how="left")
-            .fill_null(0)
-            .with_columns(
-                closing=int(cust["opening"].sum()) + (pl.col("credits") - pl.col("debits")).cum_sum()
-            )
-            .with_columns(opening=pl.col("closing") - pl.col("credits") + pl.col("debits"))
-        )
-        own_rows = [
-            rc.with_columns(account_id=pl.lit("RC1")),
-            pl.DataFrame({"biz_date": days}).with_columns(
-                account_id=pl.lit("OF1"),
-                opening=pl.lit(CAPITAL),
-                credits=pl.lit(0),
-                debits=pl.lit(0),
-                closing=pl.lit(CAPITAL),
-            ),
-        ]
+        rc = daily_balances("RC1", days, int(cust["opening"].sum()), daily)
         balances = pl.concat(
             [
-                *[
-                    r.select(
-                        "account_id",
-                        "biz_date",
-                        "opening",
-                        "credits",
-                        "debits",
-                        "closing",
-                        bank_confirmed_closing="closing",
-                    )
-                    for r in own_rows
-                ],
+                rc,
+                daily_balances("OF1", days, CAPITAL),
                 cust.select(
                     account_id=pl.lit("W") + pl.col("key"),
                     biz_date=pl.lit(p_last),
@@ -360,24 +372,10 @@ def _write(landing: Path, eid: str, ent_type: str, label: str, tables: dict[str,
 def _own_books(eid: str, label: str, opened: date) -> dict[str, pl.DataFrame]:
     """The minimal books of an enterprise with no customer money in the data: its own accounts with daily
     rows (a zero central reserve, own funds at the paid-in capital) and a zero liquidity return."""
-    p_first, p_last = period_bounds(label)
-    days = [p_first + timedelta(days=k) for k in range((p_last - p_first).days + 1)]
-    grid = pl.DataFrame({"biz_date": days})
+    days = period_days(label)
     balances = pl.concat(
-        [
-            grid.with_columns(account_id=pl.lit(name), amount=pl.lit(value, dtype=pl.Int64))
-            for name, value in (("RC1", 0), ("OF1", CAPITAL))
-        ]
-    ).select(
-        "account_id",
-        "biz_date",
-        opening="amount",
-        credits=pl.lit(0, dtype=pl.Int64),
-        debits=pl.lit(0, dtype=pl.Int64),
-        closing="amount",
-        bank_confirmed_closing="amount",
-        enterprise_id=pl.lit(eid),
-    )
+        [daily_balances("RC1", days, 0), daily_balances("OF1", days, CAPITAL)], how="vertical_relaxed"
+    ).with_columns(enterprise_id=pl.lit(eid))
     accounts = pl.DataFrame(
         {
             "account_id": list(OWN),

@@ -7,13 +7,24 @@ the legs (X-01, X-04). loan_status is read only at the snapshot month (lendingcl
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, time
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.calendar import period_bounds
-from pipelines.mappings.convert import CAPITAL, OWN, REGION, MapResult, _months, _profile, _write
+from pipelines.mappings.convert import (
+    BALANCE_COLUMNS,
+    CAPITAL,
+    OWN,
+    REGION,
+    MapResult,
+    _months,
+    _profile,
+    _write,
+    daily_balances,
+    period_days,
+)
 from pipelines.synth.identity import id_hash
 
 OPEN = ("current", "overdue")
@@ -241,9 +252,6 @@ def month_books(
     legs), own funds (the paid-in capital) and the lender and borrower sub-accounts opened by its end (one
     period row each, the opening carried from the earlier months)."""
     p_first, p_last = period_bounds(label)
-    days = pl.DataFrame(
-        {"biz_date": [p_first + timedelta(days=k) for k in range((p_last - p_first).days + 1)]}
-    )
     live = book.filter(pl.col("origination_date") <= p_last)
     subs = pl.concat(
         [
@@ -270,7 +278,7 @@ def month_books(
     span = pl.col("day").is_between(p_first, p_last)
     sub_rows = (
         subs.join(posts.filter(pl.col("day") <= p_last), on="account_id", how="left")
-        .group_by("account_id")
+        .group_by("account_id", maintain_order=True)
         .agg(
             opening=(pl.col("credit") - pl.col("debit")).filter(pl.col("day") < p_first).sum(),
             credits=pl.col("credit").filter(span).sum(),
@@ -284,34 +292,15 @@ def month_books(
     )
     rc = posts.filter(pl.col("account_id") == CUSTODY)
     before = rc.filter(pl.col("day") < p_first)
-    start = int((before["credit"] - before["debit"]).sum())
-    custody = (
-        days.join(
-            rc.filter(span).group_by("day").agg(credits=pl.col("credit").sum(), debits=pl.col("debit").sum()),
-            left_on="biz_date",
-            right_on="day",
-            how="left",
-        )
-        .fill_null(0)
-        .sort("biz_date")
-        .with_columns(closing=start + (pl.col("credits") - pl.col("debits")).cum_sum())
-        .with_columns(
-            account_id=pl.lit(CUSTODY),
-            opening=pl.col("closing") - pl.col("credits") + pl.col("debits"),
-            bank_confirmed_closing="closing",
-        )
-    )
-    funds = days.with_columns(
-        account_id=pl.lit(OWN_FUNDS),
-        opening=pl.lit(CAPITAL),
-        credits=pl.lit(0),
-        debits=pl.lit(0),
-        closing=pl.lit(CAPITAL),
-        bank_confirmed_closing=pl.lit(CAPITAL),
-    )
-    cols = ["account_id", "biz_date", "opening", "credits", "debits", "closing", "bank_confirmed_closing"]
+    flows = rc.filter(span).group_by("day").agg(credits=pl.col("credit").sum(), debits=pl.col("debit").sum())
+    days = period_days(label)
     balances = pl.concat(
-        [custody.select(cols), funds.select(cols), sub_rows.select(cols)], how="vertical_relaxed"
+        [
+            daily_balances(CUSTODY, days, int((before["credit"] - before["debit"]).sum()), flows),
+            daily_balances(OWN_FUNDS, days, CAPITAL),
+            sub_rows.select(BALANCE_COLUMNS),
+        ],
+        how="vertical_relaxed",
     ).with_columns(enterprise_id=pl.lit(eid))
     return {"accounts": accounts, "account_balances": balances}
 
