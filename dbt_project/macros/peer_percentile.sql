@@ -64,3 +64,15 @@
     group by {% for k in keys %}{{ k }}{{ ', ' if not loop.last }}{% endfor %}
 )
 {%- endmacro %}
+
+{#- The percentile screen of indicators.md: `value` above the peer percentile (`pctl`, the join of
+    peer_percentile) fires only when the robust z against peers (`screen`, robust_screen(..., 'peers'))
+    fires too. -#}
+{% macro percentile_screen_fires(value, screen, pctl) -%}
+    ({{ screen }}.screen_fires and {{ value }} > {{ pctl }}.pctl_value)
+{%- endmacro %}
+
+{#- The value beyond which the percentile screen fires: above both the percentile and the z bound. -#}
+{% macro percentile_screen_bound(screen, pctl) -%}
+    greatest({{ pctl }}.pctl_value, {{ screen }}.screen_bound)
+{%- endmacro %}

@@ -59,11 +59,11 @@ scored as (
         rates.value,
         rates.numerator,
         rates.denominator,
-        case when peer_screen.screen_sufficient then greatest(peer_pctl.pctl_value, peer_screen.screen_bound) end as threshold,
+        case when peer_screen.screen_sufficient then {{ percentile_screen_bound('peer_screen', 'peer_pctl') }} end as threshold,
         case
             when rates.denominator = 0 then 'NOT_APPLICABLE'
             when not peer_screen.screen_sufficient then 'INSUFFICIENT_PEERS'
-            when peer_screen.screen_fires and rates.value > peer_pctl.pctl_value then peer_screen.screen_severity
+            when {{ percentile_screen_fires('rates.value', 'peer_screen', 'peer_pctl') }} then peer_screen.screen_severity
             else 'OK'
         end as status,
         cast(rates.numerator as {{ dbt.type_string() }}) || ' of ' || cast(rates.denominator as {{ dbt.type_string() }})

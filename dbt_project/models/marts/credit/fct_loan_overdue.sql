@@ -98,8 +98,8 @@ screened as (
         earlier.value is not null and {{ compare('(total_shares.value - earlier.value) / greatest(earlier.value, min_size.value)', 'max_qoq_rise') }}
             as qoq_fires,
         peer_screen.screen_sufficient,
-        peer_screen.screen_fires and total_shares.value > peer_pctl.pctl_value as peer_fires,
-        greatest(peer_pctl.pctl_value, peer_screen.screen_bound) as peer_bound,
+        {{ percentile_screen_fires('total_shares.value', 'peer_screen', 'peer_pctl') }} as peer_fires,
+        {{ percentile_screen_bound('peer_screen', 'peer_pctl') }} as peer_bound,
         peer_pctl.pctl_value,
         peer_screen.screen_severity,
         max_qoq_rise.severity as qoq_severity,

@@ -77,14 +77,14 @@ velocity_scored as (
         velocity.outflow as numerator,
         velocity.average_balance as denominator,
         case
-            when peer_screen.screen_fires and velocity.value > percentile.pctl_value
-                then greatest(percentile.pctl_value, peer_screen.screen_bound)
+            when {{ percentile_screen_fires('velocity.value', 'peer_screen', 'percentile') }}
+                then {{ percentile_screen_bound('peer_screen', 'percentile') }}
             when history_screen.screen_fires then history_screen.screen_bound
-            else greatest(percentile.pctl_value, peer_screen.screen_bound)
+            else {{ percentile_screen_bound('peer_screen', 'percentile') }}
         end as threshold,
         case
             when velocity.value is null then 'NOT_APPLICABLE'
-            when peer_screen.screen_fires and velocity.value > percentile.pctl_value then peer_screen.screen_severity
+            when {{ percentile_screen_fires('velocity.value', 'peer_screen', 'percentile') }} then peer_screen.screen_severity
             when history_screen.screen_fires then history_screen.screen_severity
             when not peer_screen.screen_sufficient and not history_screen.screen_sufficient then 'INSUFFICIENT_PEERS'
             else 'OK'

@@ -163,11 +163,11 @@ scored as (
         measured.value,
         measured.numerator,
         measured.denominator,
-        greatest(percentile.pctl_value, screen.screen_bound) as threshold,
+        {{ percentile_screen_bound('screen', 'percentile') }} as threshold,
         case
             when measured.value is null then 'NOT_APPLICABLE'
             when not screen.screen_sufficient then 'INSUFFICIENT_PEERS'
-            when screen.screen_fires and measured.value > percentile.pctl_value then screen.screen_severity
+            when {{ percentile_screen_fires('measured.value', 'screen', 'percentile') }} then screen.screen_severity
             else 'OK'
         end as status,
         cast(measured.lender_accounts as {{ dbt.type_string() }}) || ' lender account(s); '
