@@ -29,14 +29,17 @@ FINAL_STATUSES = (MALFORMED, REJECTED)
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One explicit transaction: committed if the block completes, rolled back on any exception."""
+    """One explicit transaction: committed if the block completes, rolled back on any exception. After
+    the commit, the audit head is anchored outside the warehouse if the block appended audit entries."""
     con.execute("begin transaction")
     try:
         yield
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
+        audit.after_rollback(con)
         raise
+    audit.after_commit(con)
 
 
 def record_event(

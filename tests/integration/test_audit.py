@@ -57,14 +57,17 @@ def test_every_intake_action_is_chained(home: Home) -> None:
 
 
 def test_cli_verify_intact(home: Home) -> None:
-    res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(home.root), "--json"])
+    res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(home.root), "--snapshot", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output) == {
+    body = json.loads(res.output)
+    assert {k: body[k] for k in ("source", "entries", "intact", "first_break", "notes")} == {
         "source": "published snapshot",
         "entries": 7,
         "intact": True,
         "first_break": None,
+        "notes": [],
     }
+    assert body["head"]["seq"] == 7 and body["last_anchor"]["seq"] == 7
 
 
 def test_tampered_detail_names_the_entry(home: Home, tmp_path: Path) -> None:
@@ -106,7 +109,7 @@ def test_cli_verify_broken_snapshot(home: Home, tmp_path: Path) -> None:
     finally:
         con.close()
     shutil.copyfile(tmp_path / "copy.duckdb", snapshot_path(other))
-    res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(other.root)])
+    res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(other.root), "--snapshot"])
     assert res.exit_code == 1
     assert "entry 2" in res.output
 
@@ -140,7 +143,7 @@ def test_identical_redrop_is_a_recorded_noop(home: Home) -> None:
 
 
 def test_cli_verify_live_warehouse_under_the_writer_lock(home: Home) -> None:
-    res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(home.root), "--warehouse", "--json"])
+    res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(home.root), "--json"])
     assert res.exit_code == 0, res.output
     body = json.loads(res.output)
     assert (body["source"], body["entries"], body["intact"]) == (str(home.warehouse), 7, True)
