@@ -11,6 +11,7 @@ intake.version_diffs   per new version and filing type: rows added/removed/chang
 intake.version_diff_fields  per changed column: count and example record keys
 quality.findings       one row per failing record per rule per attempt (capped; true counts in rule_results)
 quality.rule_results   per submission and rule: PASS, FAIL or SKIPPED with the true finding count
+meta.schema_version    one row per schema version applied (pipelines/warehouse/migrations.py)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.contracts import load_contracts
+from pipelines.warehouse import migrations
 
 RAW_META_COLUMNS = {"submission_id": "VARCHAR NOT NULL", "_row": "BIGINT NOT NULL"}
 
@@ -150,11 +152,30 @@ def raw_table_ddl(filing_type: str) -> str:
     return f"create table if not exists raw.{filing_type} (\n    " + ",\n    ".join(cols) + "\n);"
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every warehouse table that does not exist yet (idempotent)."""
-    con.execute("set TimeZone = 'UTC'")
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(INTAKE_DDL)
     con.execute(QUALITY_DDL)
     con.execute("create schema if not exists raw")
     for ft in load_contracts():
         con.execute(raw_table_ddl(ft))
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the warehouse to this code's schema: create it (empty file), upgrade it in place (a file from
+    an earlier version: pipelines/warehouse/migrations.py), or refuse it (a newer version's file). Then
+    create every table that does not exist yet (idempotent: a filing type added to the contracts)."""
+    con.execute("set TimeZone = 'UTC'")
+    version = migrations.current_version(con)
+    migrations.refuse_newer(con, version)
+    if version is None:
+        con.execute("begin transaction")  # a kill in between must not leave a "version 0" file
+        try:
+            _create_tables(con)
+            migrations.record_created(con)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    elif version < migrations.latest():
+        migrations.upgrade(con, version, lambda: _create_tables(con))
+    _create_tables(con)
