@@ -1,7 +1,11 @@
 with
 
+-- Only submissions of a filing period: a package refused before its manifest gave one (manifest not
+-- readable, or quarantined by the intake for an identity mismatch) stays in intake.submissions and its
+-- edit report, but belongs to no enterprise x period, so no mart ever sees it with a NULL key.
 submissions as (
     select * from {{ source('intake', 'submissions') }}
+    where {{ period_start('period') }} is not null
 ),
 
 renamed as (
