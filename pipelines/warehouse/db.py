@@ -3,18 +3,20 @@
 DuckDB allows one writer per file and no reader while it writes. Every writing step runs inside
 `writer_lock(home)` (an fcntl lock on a separate lock file, so two cycles are serialised, never
 interleaved) and opens short-lived connections with `connect_writer`. Readers never open the live
-file: they use the snapshot that `publish_snapshot` swaps in atomically after a successful cycle.
+file: they use the snapshots that `publish_snapshot` swaps in atomically after a successful cycle, through
+`connect_reader`, which locks the connection down (read-only, no file access, no extensions, no settings).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -22,6 +24,9 @@ from pipelines.home import Home
 from pipelines.warehouse.schema import create_schema
 
 SNAPSHOT_NAME = "suptech.duckdb"
+AUDITOR_SNAPSHOT_NAME = "auditor.duckdb"
+SnapshotKind = Literal["analyst", "auditor"]
+SNAPSHOT_NAMES: dict[str, str] = {"analyst": SNAPSHOT_NAME, "auditor": AUDITOR_SNAPSHOT_NAME}
 
 
 class WarehouseBusy(RuntimeError):
@@ -71,54 +76,52 @@ def connect_writer(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def snapshot_path(home: Home) -> Path:
-    return home.published / SNAPSHOT_NAME
+def snapshot_path(home: Home, kind: SnapshotKind = "analyst") -> Path:
+    """The published file of `kind`: analyst (pseudonymised, curated) or auditor (filed identifiers, raw rows)."""
+    if kind not in SNAPSHOT_NAMES:
+        raise ValueError(f"unknown snapshot kind {kind!r}: use one of {', '.join(SNAPSHOT_NAMES)}")
+    return home.published / SNAPSHOT_NAMES[kind]
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def publish_snapshot(home: Home, as_of: datetime | None = None) -> Path:
+    """Build both snapshots from the closed warehouse and swap them in atomically; returns the analyst path.
 
-
-def publish_snapshot(home: Home) -> Path:
-    """Copy the closed warehouse file to published/ and swap it in atomically (rename).
-
-    Call with the writer lock held and every connection to the live file closed. Readers open the
-    snapshot read-only (DuckDB then writes no WAL and takes only a shared lock), so a reader that has the
-    old file open keeps reading the old inode after the rename, and the next open gets the new file whole:
-    there is no moment at which the path is missing or half written. A WAL left beside the live file (a
-    writer that did not checkpoint) is checkpointed first, else the copy would lack its transactions.
+    Call with the writer lock held and every connection to the live file closed. See
+    pipelines/warehouse/publish.py for what each file holds and how it is made crash-safe.
     """
-    home.published.mkdir(parents=True, exist_ok=True)
-    target = snapshot_path(home)
-    wal = home.warehouse.with_name(home.warehouse.name + ".wal")
-    if wal.exists():
-        con = duckdb.connect(str(home.warehouse))
-        try:
-            con.execute("checkpoint")
-        finally:
-            con.close()
-    for stale in home.published.glob(f"{SNAPSHOT_NAME}.tmp-*"):  # left by a publish that was killed
-        stale.unlink(missing_ok=True)
-    tmp = target.with_name(f"{SNAPSHOT_NAME}.tmp-{os.getpid()}")
-    shutil.copyfile(home.warehouse, tmp)
-    _fsync(tmp)
-    os.replace(tmp, target)
-    _fsync(home.published)  # the rename itself survives a crash
-    return target
+    from pipelines.warehouse.publish import publish
+
+    return publish(home, as_of)["analyst"]
 
 
-def connect_reader(home: Home) -> duckdb.DuckDBPyConnection:
-    """Read-only connection to the published snapshot (never the live file)."""
-    path = snapshot_path(home)
+# The lockdown of every reader (docs/security.md): the file is opened read-only, and the connection can
+# neither read nor write any other file (no COPY TO, ATTACH, read_csv/read_parquet/glob, EXPORT DATABASE),
+# nor install or load extensions, nor change any setting once it is returned.
+READER_CONFIG = {
+    "enable_external_access": "false",
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
+
+
+def connect_reader(home: Home, kind: SnapshotKind = "analyst") -> duckdb.DuckDBPyConnection:
+    """Locked, read-only connection to a published snapshot (never the live file).
+
+    kind "analyst" (default) opens published/suptech.duckdb (curated, pseudonymised); "auditor" opens
+    published/auditor.duckdb (filed identifiers and raw rows). TimeZone and the progress bar are set before
+    the configuration is locked (DuckDB 2.0 does not take TimeZone in the connect-time config dict).
+    """
+    path = snapshot_path(home, kind)
     if not path.exists():
         raise FileNotFoundError(
-            f"no published snapshot at {path}: run `suptech run` (or `make demo`) to build and publish one"
+            f"no published {kind} snapshot at {path}: run `suptech run` (or `make demo`) to build and publish one"
         )
-    con = duckdb.connect(str(path), read_only=True)
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set enable_progress_bar = false")
+    con = duckdb.connect(str(path), read_only=True, config=READER_CONFIG)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("set enable_progress_bar = false")
+        con.execute("set lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
     return con
