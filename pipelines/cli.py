@@ -176,14 +176,27 @@ def status(home_dir, as_json) -> None:
 @click.option(
     "--limit", type=int, default=1000, show_default=True, help="Rows to print at most (table format)."
 )
-def query(home_dir, sql, fmt, out_file, limit) -> None:
-    """Run read-only SQL on the published snapshot (never the live warehouse).
+@click.option(
+    "--as",
+    "--snapshot",
+    "kind",
+    type=click.Choice(["analyst", "auditor"]),
+    default="analyst",
+    show_default=True,
+    help="analyst: the pseudonymised snapshot; auditor: filed identifiers and raw rows (published/auditor.duckdb).",
+)
+def query(home_dir, sql, fmt, out_file, limit, kind) -> None:
+    """Run read-only SQL on a published snapshot (never the live warehouse).
+
+    The connection reads the snapshot only: no other file (read_csv, ATTACH, COPY TO), no extensions, no
+    settings. Result files are written by this command, not by the SQL. See docs/security.md.
 
     \b
     Examples:
       suptech query "select * from marts.fct_alerts limit 10" --format csv
       suptech query "select * from marts.fct_indicator_values where period = '2026-10'" \\
           --format parquet --out values.parquet
+      suptech query --as auditor "select * from raw.accounts limit 10"
 
     Exit codes: 0 ok, 1 the query failed or no snapshot is published, 2 usage error.
     """
@@ -194,7 +207,7 @@ def query(home_dir, sql, fmt, out_file, limit) -> None:
     if fmt == "parquet" and out_file is None:
         raise click.UsageError("--format parquet writes a file: give --out FILE")
     home = Home.resolve(home_dir)
-    con = connect_reader(home)
+    con = connect_reader(home, kind)
     try:
         df = con.sql(sql).pl()
     except Exception as exc:  # noqa: BLE001 - the user's SQL: show DuckDB's message
@@ -239,7 +252,7 @@ def summary(home_dir, as_json) -> None:
 
     Example: suptech summary --home var/demo
     """
-    from pipelines.warehouse.db import connect_reader
+    from pipelines.warehouse.db import connect_reader, snapshot_path
 
     home = Home.resolve(home_dir)
     con = connect_reader(home)
@@ -268,7 +281,8 @@ def summary(home_dir, as_json) -> None:
                 {
                     "submissions_by_status": dict(statuses),
                     "alerts": [{"indicator_id": i, "severity": s, "alerts": n} for i, s, n in alerts],
-                    "snapshot": str(home.published / "suptech.duckdb"),
+                    "snapshot": str(snapshot_path(home)),
+                    "auditor_snapshot": str(snapshot_path(home, "auditor")),
                     "reports": reports,
                     "dbt_docs": str(docs) if docs.exists() else None,
                     "edit_reports": str(home.reports / "edit"),
@@ -285,7 +299,8 @@ def summary(home_dir, as_json) -> None:
         table.add_row(ind, sev, str(n))
     out.print(table)
     out.print(f"warehouse (live, single writer): {home.warehouse}")
-    out.print(f"published snapshot (for queries): {home.published / 'suptech.duckdb'}")
+    out.print(f"analyst snapshot (pseudonymised): {snapshot_path(home)}")
+    out.print(f"auditor snapshot (identifiers):   {snapshot_path(home, 'auditor')}")
     out.print(f"edit reports per submission:      {home.reports / 'edit'}")
     out.print(f"archive of delivered packages:    {home.archive}")
     for kind, paths in reports.items():

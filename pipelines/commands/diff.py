@@ -18,9 +18,19 @@ def register(cli: click.Group) -> None:
     @click.argument("submission_a")
     @click.argument("submission_b")
     @click.option("--json", "as_json", is_flag=True)
-    def diff(home_dir, submission_a, submission_b, as_json) -> None:
+    @click.option(
+        "--as",
+        "kind",
+        type=click.Choice(["analyst", "auditor"]),
+        default="analyst",
+        show_default=True,
+        help="analyst: stored diffs, example keys pseudonymised; auditor: filed keys, and diffs not stored "
+        "are computed from the raw rows.",
+    )
+    def diff(home_dir, submission_a, submission_b, as_json, kind) -> None:
         """Rows added, removed and changed per filing type, changed columns and control totals moved,
-        from SUBMISSION_A to SUBMISSION_B (the stored diff, else computed from the published snapshot).
+        from SUBMISSION_A to SUBMISSION_B (the stored diff; with --as auditor, else computed from the raw
+        rows of the auditor snapshot).
 
         Example: suptech diff PAY0001-2026-10-v1 PAY0001-2026-10-v2
         """
@@ -29,7 +39,7 @@ def register(cli: click.Group) -> None:
 
         home = Home.resolve(home_dir)
         try:
-            con = connect_reader(home)
+            con = connect_reader(home, kind)
         except FileNotFoundError as exc:
             err.print(f"[red]{exc}")
             sys.exit(1)
@@ -53,6 +63,12 @@ def register(cli: click.Group) -> None:
                 sys.exit(1)
             diffs = version_diff.stored(con, submission_a, submission_b)
             was_stored = diffs is not None
+            if diffs is None and kind == "analyst":
+                err.print(
+                    f"[red]no stored diff from {submission_a} to {submission_b}: computing one needs the raw "
+                    "rows; run it with --as auditor"
+                )
+                sys.exit(1)
             if diffs is None:
                 diffs = version_diff.compute(con, submission_a, submission_b)
         finally:

@@ -125,7 +125,8 @@ def register(cli: click.Group) -> None:
     )
     def evaluate(home_dir, truth_path, as_json, check) -> None:
         """Recall per injected class and precision per flag id of the published snapshot's findings and
-        alerts against a ground truth, plus the clean-run figures.
+        alerts against a ground truth, plus the clean-run figures. Reads the auditor snapshot: the truth
+        names filed record keys, which the analysts' snapshot holds only as pseudonyms.
 
         \b
         Example:
@@ -140,7 +141,7 @@ def register(cli: click.Group) -> None:
 
         home = Home.resolve(home_dir)
         truth = read_truth(Path(truth_path))
-        con = connect_reader(home)
+        con = connect_reader(home, "auditor")
         try:
             data = summarise(run_evaluation(con, truth), truth)
         finally:

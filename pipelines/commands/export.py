@@ -14,6 +14,7 @@ from pipelines.commands.common import err, home_option, out
 from pipelines.home import Home
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+BATCH_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,10 @@ def export_schema(
     con: duckdb.DuckDBPyConnection, schema: str, period: str | None, out_dir: Path
 ) -> list[Exported]:
     """Write <out_dir>/<table>.parquet for every table and view of `schema`; rows of `period` only where the
-    table has a `period` column. DuckDB writes the files itself (no rows pass through Python)."""
+    table has a `period` column. The reader connection is locked (no file writes): DuckDB streams Arrow
+    batches and Python writes each file (temp name, then rename)."""
+    import pyarrow.parquet as pq
+
     if period is not None and not PERIOD_RE.match(period):
         raise ValueError(f"period must be YYYY-MM, got {period!r}")
     tables = con.execute(
@@ -49,13 +53,14 @@ def export_schema(
         where = f" where period = '{period}'" if period and has_period else ""  # period checked above
         path = out_dir / f"{table}.parquet"
         tmp = path.with_suffix(".parquet.tmp")
-        quoted = str(tmp).replace("'", "''")
-        con.execute(f"copy (select * from {source}{where}) to '{quoted}' (format parquet)")
+        reader = con.sql(f"select * from {source}{where}").to_arrow_reader(BATCH_ROWS)
+        rows = 0
+        with pq.ParquetWriter(tmp, reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+                rows += batch.num_rows
         tmp.replace(path)
-        rows = con.execute(
-            f"select count(*) from read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')"
-        ).fetchone()
-        done.append(Exported(table, path, int(rows[0]), bool(where)))
+        done.append(Exported(table, path, rows, bool(where)))
     return done
 
 

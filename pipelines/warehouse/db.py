@@ -114,7 +114,7 @@ def connect_reader(home: Home, kind: SnapshotKind = "analyst") -> duckdb.DuckDBP
     path = snapshot_path(home, kind)
     if not path.exists():
         raise FileNotFoundError(
-            f"no published {kind} snapshot at {path}: run `suptech run` (or `make demo`) to build and publish one"
+            f"no published snapshot at {path} ({kind}): run `suptech run` (or `make demo`) to build and publish one"
         )
     con = duckdb.connect(str(path), read_only=True, config=READER_CONFIG)
     try:
