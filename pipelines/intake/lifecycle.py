@@ -110,10 +110,12 @@ def decide(
     ).fetchall()
     for sid, ent, period, version, received_at in order:
         when = received_at if backfill else at
+        __import__("pipelines.faults").faults.checkpoint("decide")
         with transaction(con):
             decided.update(
                 _decide_one(con, sid, ent, period, version, errors.get(sid, 0), warnings.get(sid, 0), when)
             )
+            __import__("pipelines.faults").faults.checkpoint("decide.write")  # decided, not committed
     return decided
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import duckdb
 
+from pipelines import faults
 from pipelines.quality.catalog import rule as catalog_rule
 from pipelines.quality.findings import FINDING_CAP, Finding, RuleResult, record_findings, record_rule_results
 from pipelines.quality.thresholds import threshold
@@ -205,6 +206,7 @@ def run_rules(
         for sid, fs in by_sid.items():
             record_findings(con, fs, found_at=found_at, attempt=attempt_of.get(sid, 1))
         record_rule_results(con, results, evaluated_at=found_at)
+        faults.checkpoint("rules.write")  # written, not committed
         if own_tx:
             con.commit()
     except BaseException:

@@ -36,6 +36,7 @@ from string import Formatter
 
 import duckdb
 
+from pipelines import faults
 from pipelines.contracts import load_contracts
 from pipelines.quality import gx_duckdb
 from pipelines.quality.catalog import rule as catalog_rule
@@ -415,6 +416,7 @@ def run_validity_stage(
                 if r.severity == "error" and not r.shadow:
                     errors[sid] += n
         record_rule_results(con, results, evaluated_at=found_at)
+        faults.checkpoint("validity.write")  # written, not committed
         if own_tx:
             con.commit()
     except BaseException:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def _findings(con: duckdb.DuckDBPyConnection, sid: str) -> list[dict]:
            from quality.findings
            where submission_id = $sid and not shadow
              and attempt = (select max(attempt) from quality.findings where submission_id = $sid)
-           order by case stage when 'S' then 1 when 'V' then 2 when 'Q' then 3 else 4 end, rule_id, row_number""",
+           order by case stage when 'S' then 1 when 'V' then 2 when 'Q' then 3 else 4 end, rule_id, row_number,
+               filing_type, record_key, message, fields::varchar""",
         {"sid": sid},
     )
     cols = [d[0] for d in cur.description]
@@ -54,7 +56,8 @@ def write_edit_report(con: duckdb.DuckDBPyConnection, out_dir: Path, sid: str) -
     out_dir.mkdir(parents=True, exist_ok=True)
     max_fields = max((len(json.loads(f["fields"] or "[]")) for f in findings), default=0)
     csv_path = out_dir / f"{sid}.csv"
-    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+    tmp = _tmp(csv_path)
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         head = ["stage", "rule_id", "rule_title", "severity", "filing_type", "row_number", "record_key"]
         for i in range(1, max_fields + 1):
@@ -77,6 +80,7 @@ def write_edit_report(con: duckdb.DuckDBPyConnection, out_dir: Path, sid: str) -
                 f["message"],
             ]
             w.writerow([neutralise(v) for v in row])
+    os.replace(tmp, csv_path)
     by_stage: dict[str, int] = {}
     for rule_id, n in counts:
         by_stage[catalog[rule_id].stage] = by_stage.get(catalog[rule_id].stage, 0) + int(n)
@@ -99,9 +103,7 @@ def write_edit_report(con: duckdb.DuckDBPyConnection, out_dir: Path, sid: str) -
             for f in findings[:JSON_FINDINGS_LIMIT]
         ],
     }
-    (out_dir / f"{sid}.json").write_text(
-        json.dumps(doc, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-    )
+    write_atomic(out_dir / f"{sid}.json", json.dumps(doc, indent=2, ensure_ascii=False, default=str))
     page = edit_report_html.render(sid, sub, {r: int(n) for r, n in counts}, findings, catalog)
     edit_report_html.write(out_dir / f"{sid}.html", page)
     return csv_path
@@ -111,3 +113,72 @@ def write_edit_reports(
     con: duckdb.DuckDBPyConnection, out_dir: Path, submission_ids: Sequence[str]
 ) -> list[Path]:
     return [write_edit_report(con, out_dir, sid) for sid in submission_ids]
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write a report file whole or not at all: a temporary file beside it, then a rename."""
+    tmp = _tmp(path)
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# Bump when the edit reports' layout changes: every report is then written again.
+REPORT_VERSION = "edit-1"
+FINGERPRINTS = ".fingerprints.json"
+SUFFIXES = (".csv", ".json", ".html")
+
+
+def input_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per submission, a digest of what its edit report shows: its status and the findings and rule
+    results recorded for it (both are only ever appended, so their counts and largest ids change with them)."""
+    rows = con.execute(
+        """with f as (select submission_id, count(*) as n, max(finding_id) as last from quality.findings group by 1),
+           r as (select submission_id, count(*) as n, sum(finding_count) as total, max(attempt) as attempt
+                 from quality.rule_results group by 1)
+        select s.submission_id,
+               md5(row(?, s.status, s.status_reason, s.status_at, s.enterprise_id, s.period,
+                       f.n, f.last, r.n, r.total, r.attempt)::varchar)
+        from intake.submissions s left join f using (submission_id) left join r using (submission_id)
+        order by 1""",
+        [REPORT_VERSION],
+    ).fetchall()
+    return dict(rows)
+
+
+def refresh_edit_reports(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, submission_ids: Sequence[str] = ()
+) -> list[Path]:
+    """Write the edit report of every submission that has none, or whose recorded input fingerprint
+    (out_dir/.fingerprints.json) differs from its current one, plus those given; return what was written.
+
+    A cycle ends with it, so a cycle killed before or while writing reports leaves none missing or stale
+    after the next one. The fingerprints are saved after the reports (a crash in between rewrites them)."""
+    from pipelines import faults
+
+    current = input_fingerprints(con)
+    recorded_path = out_dir / FINGERPRINTS
+    try:
+        recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        recorded = {}
+    forced = set(submission_ids)
+    todo = [
+        sid
+        for sid, fp in current.items()
+        if sid in forced
+        or recorded.get(sid) != fp
+        or not all((out_dir / f"{sid}{suffix}").exists() for suffix in SUFFIXES)
+    ]
+    written = []
+    for sid in todo:
+        faults.checkpoint("edit_report")
+        written.append(write_edit_report(con, out_dir, sid))
+    if todo or recorded != current:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(recorded_path, json.dumps(current, indent=1, sort_keys=True))
+    return written

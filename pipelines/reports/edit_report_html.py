@@ -106,5 +106,8 @@ def render(
 
 
 def write(path: Path, html: str) -> Path:
-    path.write_text(html, encoding="utf-8")
+    """Write the page atomically (a temporary file beside it, then a rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
     return path

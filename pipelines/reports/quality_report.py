@@ -28,7 +28,15 @@ GX_DOCS = Path("..") / "gx_docs" / "index.html"  # relative to <reports>/quality
 
 
 class QualityReport:
-    def __init__(self, con: duckdb.DuckDBPyConnection, period: str, reports_dir: Path | None = None):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        period: str,
+        reports_dir: Path | None = None,
+        *,
+        as_of: datetime | None = None,
+    ):
+        self.as_of = as_of  # the cycle's clock (never the wall clock: two runs give the same bytes)
         self.con = con
         self.period = period
         self.reports_dir = reports_dir
@@ -197,7 +205,9 @@ class QualityReport:
         return head + f"<p><a href='{GX_DOCS.as_posix()}'>Open the Data Docs</a> (offline copy).</p>"
 
     def render(self) -> str:
-        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = (
+            f"the cycle of {self.as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if self.as_of else "the warehouse"
+        )
         nav = "".join(
             f"<a href='#{a}'>{t}</a>"
             for a, t in (
@@ -221,17 +231,20 @@ class QualityReport:
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>Filing quality report {escape(self.period)}</title><style>{CSS}</style></head><body>"
             f"<h1>Filing quality report — {escape(self.period)}</h1>"
-            f"<p class='muted'>Generated {now} from the published snapshot.</p><nav>{nav}</nav>"
+            f"<p class='muted'>Generated for {stamp} from the published snapshot.</p><nav>{nav}</nav>"
             + "".join(sections)
             + "</body></html>"
         )
 
 
-def write_quality_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, period: str) -> Path:
-    """Write <reports_dir>/quality/<period>.html (atomically) and return its path."""
+def write_quality_report(
+    con: duckdb.DuckDBPyConnection, reports_dir: Path, period: str, *, as_of: datetime | None = None
+) -> Path:
+    """Write <reports_dir>/quality/<period>.html (atomically) and return its path; `as_of` is the cycle's
+    clock the page names (none: no time on the page)."""
     target = reports_dir / "quality" / f"{period}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(QualityReport(con, period, reports_dir).render(), encoding="utf-8")
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(QualityReport(con, period, reports_dir, as_of=as_of).render(), encoding="utf-8")
     tmp.replace(target)
     return target

@@ -89,8 +89,9 @@ def _no_data(title: str) -> str:
 class SupervisionReport:
     """Collects the sections of one period's report from an open read-only connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, period: str) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, period: str, *, as_of: datetime | None = None) -> None:
         self.con, self.period = con, period
+        self.as_of = as_of  # the cycle's clock (never the wall clock: two runs give the same bytes)
         self.marts = _tables(con, "marts")
         self.has_values = "fct_indicator_values" in self.marts
         self.has_alerts = "fct_alerts" in self.marts
@@ -526,20 +527,26 @@ class SupervisionReport:
             f"<title>Supervision report {escape(self.period)}</title><style>{CSS}</style></head><body>"
             f"<h1>Supervision report — period {escape(self.period)}</h1>"
             f"<p class='muted'>Warehouse as of {escape(str(as_of) if as_of else 'n/a')}; generated "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC from the published snapshot. {alerts.height} alerts.</p>"
+            + (f"for the cycle of {self.as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC " if self.as_of else "")
+            + f"from the published snapshot. {alerts.height} alerts.</p>"
             f"<nav>{nav}</nav>{links}{''.join(sections)}</body></html>"
         )
 
 
-def render_supervision_report(con: duckdb.DuckDBPyConnection, period: str) -> str:
-    return SupervisionReport(con, period).render()
+def render_supervision_report(
+    con: duckdb.DuckDBPyConnection, period: str, *, as_of: datetime | None = None
+) -> str:
+    return SupervisionReport(con, period, as_of=as_of).render()
 
 
-def write_supervision_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, period: str) -> Path:
-    """Write <reports_dir>/supervision/<period>.html (atomically) and return its path."""
+def write_supervision_report(
+    con: duckdb.DuckDBPyConnection, reports_dir: Path, period: str, *, as_of: datetime | None = None
+) -> Path:
+    """Write <reports_dir>/supervision/<period>.html (atomically) and return its path; `as_of` is the
+    cycle's clock the page names (none: no time on the page)."""
     target = reports_dir / "supervision" / f"{period}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(render_supervision_report(con, period), encoding="utf-8")
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(render_supervision_report(con, period, as_of=as_of), encoding="utf-8")
     tmp.replace(target)
     return target
