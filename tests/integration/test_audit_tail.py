@@ -36,17 +36,23 @@ def base(tmp_path_factory) -> Home:
     drop_package(example_packages()[0], home.landing)  # entry 7: a duplicate re-drop, with its event
     with writer_lock(home), connect_writer(home) as con:
         take_in(con, home, clock=CLOCK, backfill=True)
-    publish_snapshot(home)
     return home
 
 
 @pytest.fixture
 def home(base: Home, tmp_path: Path) -> Home:
-    """A private copy of the home, without its published snapshot unless a test wants one (so only the
-    anchors can tell)."""
+    """A private copy of the home, not published (so only the anchors can tell)."""
     copy = Home.resolve(tmp_path / "home")
     shutil.copytree(base.root, copy.root)
-    shutil.rmtree(copy.published)
+    return copy
+
+
+def _published(base: Home, tmp_path: Path) -> Home:
+    """A private copy of the home, published: entry 8 is the publication, recorded in the snapshot."""
+    copy = Home.resolve(tmp_path / "published-home")
+    shutil.copytree(base.root, copy.root)
+    with writer_lock(copy):
+        publish_snapshot(copy)
     return copy
 
 
@@ -110,15 +116,17 @@ def test_rewritten_last_entry_with_recomputed_hash_is_caught(home: Home) -> None
 
 def test_truncated_anchor_file_is_caught_against_the_published_head(base: Home, tmp_path: Path) -> None:
     """head.log cut back below what the published snapshot already holds (with the tail deleted too)."""
-    home = Home.resolve(tmp_path / "home")
-    shutil.copytree(base.root, home.root)
+    home = _published(base, tmp_path)
     path = audit.anchor_file(home.root)
+    assert [a.seq for a in audit.read_anchors(path)[0]] == [3, 6, 7, 8]
+    intact = home.root.parent / "intact.duckdb"
+    shutil.copyfile(home.warehouse, intact)
     path.write_text("".join(path.read_text().splitlines(keepends=True)[:2]))  # anchors 3 and 6
-    _sql(home, *DELETE_LAST_WITH_EVENT)
+    _sql(home, "delete from intake.audit_log where seq = 8")  # the publication entry: no event
     code, body = _verify(home)
-    assert code == 1 and "published snapshot holds entries up to seq 7" in body["first_break"]["problem"]
+    assert code == 1 and "published snapshot holds entries up to seq 8" in body["first_break"]["problem"]
     # the warehouse intact again: head.log alone is still short of the published head
-    shutil.copytree(base.root / "warehouse", home.warehouse_dir, dirs_exist_ok=True)
+    shutil.copyfile(intact, home.warehouse)
     code, body = _verify(home)
     assert code == 1 and "anchor file was truncated" in body["first_break"]["problem"]
 
@@ -130,8 +138,7 @@ def test_deleted_anchor_file_is_caught(home: Home) -> None:
 
 
 def test_verify_reads_the_live_log_by_default(base: Home, tmp_path: Path) -> None:
-    home = Home.resolve(tmp_path / "home")
-    shutil.copytree(base.root, home.root)
+    home = _published(base, tmp_path)
     _sql(home, "update intake.audit_log set actor = 'mallory' where seq = 2")
     code, body = _verify(home)
     assert code == 1 and body["source"] == str(home.warehouse) and body["first_break"]["seq"] == 2
