@@ -291,6 +291,7 @@ def restore(
         for name in tops:
             _move_into(staging / name, home.root / name)
         staging.rmdir()
+        home.ensure()  # the standard folders, also those the backup had empty
         result = RestoreResult(home.root, n_files, n_bytes, 0.0)
         _check_warehouse(home, result)
     if regenerate and home.warehouse.exists():
