@@ -166,3 +166,31 @@ def test_verify_while_a_cycle_holds_the_warehouse(home: Home) -> None:
     with writer_lock(home):
         res = CliRunner().invoke(cli, ["audit", "verify", "--home", str(home.root), "--timeout", "0.3"])
     assert res.exit_code == 1 and "a cycle is running" in res.output and "--snapshot" in res.output
+
+
+def test_an_acknowledgement_is_chained_and_anchored(home: Home, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from pipelines.intake import acknowledge as ack_module
+    from pipelines.quality.catalog import load_catalog
+
+    catalog = dict(load_catalog())
+    catalog["Q990"] = replace(catalog["V001"], rule_id="Q990", stage="Q", severity="warning", title="test")
+    monkeypatch.setattr(ack_module, "load_catalog", lambda: catalog)
+    sid = "PAY0001-2026-10-v1"
+    with writer_lock(home), connect_writer(home) as con:
+        con.execute(
+            "insert into quality.findings (submission_id, rule_id, stage, severity, message, found_at) "
+            "values (?, 'Q990', 'Q', 'warning', 'round amounts', ?)",
+            [sid, CLOCK],
+        )
+        ack_module.acknowledge(con, sid, "Q990", "seasonal", "filer", CLOCK)
+        seq, action, actor = con.execute(
+            "select seq, action, actor from intake.audit_log order by seq desc limit 1"
+        ).fetchone()
+        head = audit.head(con)
+    assert (action, actor) == ("acknowledged", "filer")
+    last = audit.read_anchors(audit.anchor_file(home.root))[0][-1]
+    assert (last.seq, last.hash) == head and seq == head[0]
+    code, body = _verify(home)
+    assert code == 0 and body["notes"] == []
