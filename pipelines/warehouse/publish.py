@@ -63,6 +63,8 @@ ID_DIMENSIONS = {"account_id": "account", "party": "party", "party_id": "party"}
 TOKEN_SQL = r"""[^\s,;|()\[\]{}"'=<>]+"""
 TOKEN_RE = re.compile(TOKEN_SQL)
 TRAILING = ".:"
+ANY_ENTERPRISE = "*"
+WITHHELD = "[id_hash withheld]"
 
 
 def _q(name: str) -> str:
@@ -205,6 +207,11 @@ class AnalystBuilder:
                     "select enterprise_id, id_hash, 'party', party_id from wh.raw.parties "
                     "where id_hash is not null and party_id is not null"
                 )
+                # id_hash links a person across enterprises: withheld wherever it is quoted
+                parts.append(
+                    f"select {_lit(ANY_ENTERPRISE)}, id_hash, 'withheld', null from wh.raw.parties "
+                    "where id_hash is not null"
+                )
         empty = "select null::varchar, null::varchar, null::varchar, null::varchar where false"
         body = " union ".join(parts) if parts else empty
         # an id filed both as a party and as an account: the party wins ('party' > 'account')
@@ -273,17 +280,24 @@ class AnalystBuilder:
                     from {source} t where t.{_q(column)} is not null),
                 cand as (
                     select rid, enterprise_id, tok as token from toks
-                    union select rid, enterprise_id, rtrim(tok, {_lit(TRAILING)}) from toks)
-                select cand.rid, cand.enterprise_id, k.token,
-                       case k.kind when 'party' then {self.pseudo("party", "k.enterprise_id", "k.src")}
-                                   else {self.pseudo("account", "k.enterprise_id", "k.src")} end
-                from cand join known_ids k on k.enterprise_id = cand.enterprise_id and k.token = cand.token"""
+                    union select rid, enterprise_id, rtrim(tok, {_lit(TRAILING)}) from toks),
+                matched as (
+                    select cand.rid, k.* from cand
+                    join known_ids k on k.enterprise_id = cand.enterprise_id and k.token = cand.token
+                    union all
+                    select cand.rid, k.* from cand
+                    join known_ids k on k.enterprise_id = {_lit(ANY_ENTERPRISE)} and k.token = cand.token)
+                select rid, enterprise_id = {_lit(ANY_ENTERPRISE)} as fallback, token,
+                       case kind when 'party' then {self.pseudo("party", "enterprise_id", "src")}
+                                 when 'account' then {self.pseudo("account", "enterprise_id", "src")}
+                                 else {_lit(WITHHELD)} end
+                from matched"""
         ).fetchall()
         if not hits:
             return
         mapping: dict[int, dict[str, str]] = {}
-        for rid, _ent, token, pseudonym in hits:
-            mapping.setdefault(rid, {})[token] = pseudonym
+        for rid, _fallback, token, pseudonym in sorted(hits, key=lambda h: not h[1]):
+            mapping.setdefault(rid, {})[token] = pseudonym  # the row's own enterprise wins over a fallback
         rows = con.execute(
             f"select t.rowid, t.{_q(column)} from {source} t where t.rowid in (select unnest(?))",
             [list(mapping)],

@@ -106,10 +106,12 @@ def test_publish_checkpoints_a_leftover_wal_and_cleans_stale_temp_files(tmp_path
     shutil.copyfile(crashed / "suptech.duckdb", home.warehouse)
     shutil.copyfile(crashed / "suptech.duckdb.wal", wal)
     (home.published / "suptech.duckdb.tmp-999999").write_bytes(b"half a copy")
+    (home.published / "auditor.duckdb.tmp-999999").write_bytes(b"half a copy")
+    (home.published / "suptech.duckdb.tmp-999999.wal").write_bytes(b"half a log")
 
     publish_snapshot(home)
     assert not wal.exists()
-    assert [p.name for p in home.published.iterdir()] == ["suptech.duckdb"]
+    assert sorted(p.name for p in home.published.iterdir()) == ["auditor.duckdb", "suptech.duckdb"]
     reader = connect_reader(home)
     try:
         assert reader.sql("select count(*), sum(i) from marts.t").fetchall() == [(10, 45)]
