@@ -106,3 +106,38 @@ def close_at(ent_type: str | None, period: str) -> datetime:
 
 def manifest_grace_seconds() -> int:
     return min(r.manifest_grace_seconds for r in calendar_rules())
+
+
+# The months the intake takes filings for: from the first month the filing calendar covers up to this many
+# months after the warehouse clock's month (a filer may file a month ahead; nobody files a year ahead).
+PERIOD_MONTHS_AHEAD = 12
+
+
+def _month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def period_window(clock: datetime) -> tuple[str, str]:
+    """The first and last period (YYYY-MM) the intake accepts at `clock`: the filing calendar's first
+    month, and PERIOD_MONTHS_AHEAD months after the clock's month in Shanghai."""
+    first = min(r.valid_from for r in calendar_rules())
+    local = clock.astimezone(SHANGHAI)
+    last = _month_index(local.year, local.month) + PERIOD_MONTHS_AHEAD
+    return f"{first.year:04d}-{first.month:02d}", f"{last // 12:04d}-{last % 12 + 1:02d}"
+
+
+def period_problem(period: str, ent_type: str | None, clock: datetime) -> str | None:
+    """Why `period` is not a filing period at `clock` (None when it is one)."""
+    first, last = period_window(clock)
+    if not PERIOD.match(period):
+        return f"period {period!r} is not a month written YYYY-MM"
+    if not first <= period <= last:
+        return (
+            f"period {period} is outside the filing calendar ({first} to {last}, "
+            f"{PERIOD_MONTHS_AHEAD} months after the warehouse clock): set the month the return is for"
+        )
+    try:
+        due_at(ent_type, period)
+    except LookupError:
+        return f"period {period}: no filing calendar row covers it for {ent_type}: set the month the return is for"
+    return None

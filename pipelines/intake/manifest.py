@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -109,21 +110,69 @@ def read_manifest_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
+MAX_MESSAGE = 300  # a finding quotes the input, it does not dump it
+
+
+def _clip(text: str, width: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= width else text[:width] + "…"
+
+
+def _surrogate(doc: object) -> tuple[str, str] | None:
+    """The first string (key or value) holding a lone surrogate (a \\udXXX escape that is no pair), with
+    its JSON path: it cannot be stored as UTF-8. Iterative: a manifest may nest deeply."""
+    stack: list[tuple[str, object]] = [("(top level)", doc)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+        elif isinstance(node, list):
+            items = list(enumerate(node))
+        else:
+            if isinstance(node, str) and _SURROGATE.search(node):
+                return where, node
+            continue
+        for key, value in items:
+            path = str(key) if where == "(top level)" else f"{where}/{key}"
+            if isinstance(key, str) and _SURROGATE.search(key):
+                return where, key
+            stack.append((path, value))
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_manifest(data: bytes) -> Manifest:
     """Parse and schema-check manifest bytes; raises ManifestError (S001, S002, S003)."""
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError("S001", f"manifest.json is not valid UTF-8 JSON: {str(exc)[:200]}") from None
+        return _parse(data)
     except RecursionError:
         raise ManifestError("S001", "manifest.json is nested too deeply to be a manifest") from None
+
+
+def _parse(data: bytes) -> Manifest:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON syntax, or an int of > 4300 digits
+        raise ManifestError(
+            "S001", f"manifest.json is not valid UTF-8 JSON: {_clip(str(exc), 200)}"
+        ) from None
+    bad = _surrogate(doc)
+    if bad is not None:
+        where, text = bad
+        shown = _clip(ascii(text), 80)
+        raise ManifestError(
+            "S001",
+            f"manifest.json at {_clip(ascii(where)[1:-1], 80)}: {shown} holds an unpaired surrogate escape, "
+            "which is no character: write the text as UTF-8",
+        )
     if not isinstance(doc, dict):
         raise ManifestError("S002", "manifest.json must hold a JSON object")
     errors = sorted(jsonschema.Draft202012Validator(manifest_schema()).iter_errors(doc), key=lambda e: e.path)
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise ManifestError("S002", f"manifest.json at {where}: {errors[0].message}{more}")
+        raise ManifestError("S002", f"manifest.json at {_clip(where, 80)}: {_clip(errors[0].message)}{more}")
     if doc["spec_version"] not in SUPPORTED_SPEC_VERSIONS:
         raise ManifestError(
             "S003",
@@ -131,7 +180,8 @@ def parse_manifest(data: bytes) -> Manifest:
         )
     try:
         submitted_at = datetime.fromisoformat(doc["submitted_at"].replace("Z", "+00:00"))
-    except ValueError:
+        submitted_at.astimezone(UTC)  # an offset may push it past year 9999
+    except (ValueError, OverflowError):
         raise ManifestError(
             "S002", f"manifest.json: submitted_at {doc['submitted_at']!r} is not a valid date and time"
         ) from None

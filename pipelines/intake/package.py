@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -35,46 +36,170 @@ class Problem:
 
 @dataclass
 class Package:
+    """A delivery in the landing area: a package folder landing/<enterprise>/<folder>/ with its manifest, or
+    an entry that is no package (a link, a loose file) with the `refusal` that says so."""
+
     folder: Path
-    enterprise_dir: str
-    manifest_mtime: datetime
+    enterprise_dir: str  # the landing folder it was delivered in ("" for an entry of landing/ itself)
+    manifest_mtime: datetime  # of manifest.json, or of the entry itself when it is no package
     manifest_bytes: bytes | None
     manifest: Manifest | None
     manifest_problem: ManifestError | None
+    refusal: Problem | None = None
 
     @property
     def folder_id(self) -> str:
         return self.folder.name
 
+    @property
+    def landing_level(self) -> bool:
+        return self.enterprise_dir == ""
 
-def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.lstat().st_mtime, tz=UTC)
+    @property
+    def where(self) -> str:
+        """The delivery's place in the landing area, printable: landing/<enterprise>/<folder>."""
+        parts = (
+            ["landing", self.enterprise_dir, self.folder_id]
+            if self.enterprise_dir
+            else ["landing", self.folder_id]
+        )
+        return "/".join(printable(p) for p in parts)
+
+
+def printable(name: str) -> str:
+    """A name as valid UTF-8 text: bytes that were not UTF-8 (surrogate escapes) as \\xNN, other lone
+    surrogates as \\uXXXX and control characters as \\xNN, the rest unchanged."""
+    return _UNPRINTABLE.sub(_escape, name)
+
+
+def _escape(m: re.Match) -> str:
+    c = ord(m.group())
+    return (
+        f"\\x{c - 0xDC00:02x}" if 0xDC80 <= c <= 0xDCFF else (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+    )
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+SUBMISSION_ID = re.compile(r"^((?:PAY|P2P|CF|WM)[0-9]{4})-[0-9]{4}-(?:0[1-9]|1[0-2])-v[1-9][0-9]*$")
+
+
+def _mtime(path: Path, clock: datetime) -> datetime:
+    """The entry's own modification time (links not followed); the clock if it is out of range."""
+    try:
+        return datetime.fromtimestamp(path.lstat().st_mtime, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return clock
 
 
 def discover(landing: Path, clock: datetime, grace_seconds: int) -> list[Package]:
-    """Complete packages under landing/, oldest manifest first.
+    """Every delivery under landing/ that the intake decides now, oldest first: complete packages, and
+    entries that can never become one (links, loose files), each with its refusal.
 
-    A manifest that cannot be parsed and is younger than the grace period counts as absent.
+    A manifest that cannot be parsed and is younger than the grace period counts as absent; a package
+    folder without manifest.json is still being delivered.
     """
     found: list[Package] = []
     if not landing.is_dir():
         return found
-    for ent_dir in sorted(p for p in landing.iterdir() if p.is_dir() and not p.is_symlink()):
-        for folder in sorted(p for p in ent_dir.iterdir() if p.is_dir() and not p.is_symlink()):
-            mpath = folder / MANIFEST_NAME
-            if not os.path.lexists(mpath):
-                continue
-            mtime = _mtime(mpath)
-            data, manifest, problem = None, None, None
-            try:
-                data = read_manifest_bytes(mpath)
-                manifest = parse_manifest(data)
-            except ManifestError as exc:
-                problem = exc
-                if exc.rule_id == "S001" and (clock - mtime).total_seconds() < grace_seconds:
-                    continue  # still being written
-            found.append(Package(folder, ent_dir.name, mtime, data, manifest, problem))
+    for entry in _entries(landing):
+        if entry.is_symlink() or not entry.is_dir():
+            found.append(_refused(entry, "", clock))
+            continue
+        for folder in _entries(entry):
+            if folder.is_symlink() or not folder.is_dir():
+                found.append(_refused(folder, entry.name, clock))
+            elif (pkg := _package(folder, entry.name, clock, grace_seconds)) is not None:
+                found.append(pkg)
     return sorted(found, key=lambda p: (p.manifest_mtime, p.enterprise_dir, _version(p), p.folder_id))
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError:  # removed or unreadable meanwhile: looked at again next cycle
+        return []
+
+
+def _package(folder: Path, enterprise_dir: str, clock: datetime, grace_seconds: int) -> Package | None:
+    mpath = folder / MANIFEST_NAME
+    if not os.path.lexists(mpath):
+        return None
+    mtime = _mtime(mpath, clock)
+    data, manifest, problem = None, None, None
+    try:
+        data = read_manifest_bytes(mpath)
+        manifest = parse_manifest(data)
+    except ManifestError as exc:
+        problem = exc
+        if exc.rule_id == "S001" and (clock - mtime).total_seconds() < grace_seconds:
+            return None  # still being written
+    except OSError as exc:
+        problem = ManifestError("S001", f"manifest.json cannot be read: {exc.strerror}")
+    return Package(folder, enterprise_dir, mtime, data, manifest, problem)
+
+
+def _refused(entry: Path, enterprise_dir: str, clock: datetime) -> Package:
+    """An entry of landing/ or landing/<enterprise>/ that is no package folder: refused as it is (S004)."""
+    where = "landing/" + (f"{printable(enterprise_dir)}/" if enterprise_dir else "")
+    name = printable(entry.name)
+    if entry.is_symlink():
+        what = f"{where}{name} is a symbolic link (never followed)"
+    elif entry.is_dir():
+        what = f"{where}{name} is a folder directly in landing/"
+    else:
+        what = f"{where}{name} is {'a loose file' if entry.is_file() else 'not a folder'}"
+    fix = (
+        "deliver each package as a real folder landing/<enterprise_id>/<submission_id>/ holding its files "
+        "and manifest.json"
+    )
+    refusal = Problem("S004", f"{what}: {fix}")
+    return Package(entry, enterprise_dir, _mtime(entry, clock), None, None, None, refusal)
+
+
+def own_submission_id(pkg: Package) -> str | None:
+    """The submission id this delivery is recorded under: its folder's name, when that is a submission id
+    of the enterprise folder it was delivered in and the manifest (if readable) agrees. Otherwise None:
+    the delivery is refused under an id of its own and claims no submission id (another enterprise's)."""
+    if pkg.refusal is not None or pkg.landing_level:
+        return None
+    m = SUBMISSION_ID.match(pkg.folder_id)
+    if m is None or m.group(1) != pkg.enterprise_dir:
+        return None
+    if pkg.manifest is not None and check_identity(pkg):
+        return None
+    return pkg.folder_id
+
+
+def entry_identity(pkg: Package) -> str:
+    """SHA-256 of an entry that is no package: a link's target, a file's bytes, else its kind."""
+    path = pkg.folder
+    h = hashlib.sha256()
+    if path.is_symlink():
+        h.update(b"link:" + os.fsencode(os.readlink(path)))
+    elif path.is_file():
+        h.update(b"file:" + bytes.fromhex(sha256_file(path)))
+    else:
+        h.update(f"entry:{path.lstat().st_mode:o}".encode())
+    return h.hexdigest()
+
+
+Fingerprint = tuple[int, int, int, int, int]
+
+
+def fingerprints(folder: Path, pkg: Package) -> dict[str, Fingerprint]:
+    """Size, mtime, ctime, inode and device of each listed regular file under `folder`: any write to a
+    file changes them, so equal fingerprints mean the bytes hashed are still the bytes there."""
+    out: dict[str, Fingerprint] = {}
+    for f in pkg.manifest.files if pkg.manifest else ():
+        path = safe_path(folder, f.path)
+        if path is None:
+            continue
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        out[f.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    return out
 
 
 def _version(p: Package) -> int:
@@ -138,7 +263,7 @@ def check_identity(pkg: Package) -> list[Problem]:
         problems.append(
             Problem(
                 "S004",
-                f"the package folder is named {pkg.folder_id!r} but submission_id is "
+                f"the package folder is named '{printable(pkg.folder_id)}' but submission_id is "
                 f"{m.submission_id!r}: name the folder after the submission_id",
             )
         )
@@ -147,7 +272,7 @@ def check_identity(pkg: Package) -> list[Problem]:
             Problem(
                 "S004",
                 f"the manifest is for {m.enterprise_id} but was delivered in the landing "
-                f"folder of {pkg.enterprise_dir}: deliver it under landing/{m.enterprise_id}/",
+                f"folder of {printable(pkg.enterprise_dir)}: deliver it under landing/{m.enterprise_id}/",
             )
         )
     return problems
@@ -245,7 +370,7 @@ def check_files(pkg: Package, hashes: dict[str, str]) -> list[Problem]:
             continue
         if entry in listed or entry.is_dir() and not entry.is_symlink():
             continue
-        rel = entry.relative_to(pkg.folder)
+        rel = printable(str(entry.relative_to(pkg.folder)))
         problems.append(
             Problem("S008", f"{rel} is in the package but not listed in the manifest: remove it or list it")
         )

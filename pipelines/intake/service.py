@@ -6,23 +6,26 @@ archive/<enterprise_id>/<submission_id>/<n>/ with its bytes unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from pipelines.calendar import due_at, ent_type_of, manifest_grace_seconds
+from pipelines.calendar import due_at, ent_type_of, manifest_grace_seconds, period_problem
 from pipelines.contracts import load_contracts
 from pipelines.home import Home
 from pipelines.intake import audit, lifecycle
 from pipelines.intake.package import (
+    SUBMISSION_ID,
+    Fingerprint,
     Package,
     Problem,
     actual_hashes,
@@ -30,10 +33,14 @@ from pipelines.intake.package import (
     check_filing_types,
     check_identity,
     discover,
+    entry_identity,
+    fingerprints,
+    own_submission_id,
     package_identity,
+    printable,
     safe_path,
 )
-from pipelines.intake.readers import FileProblem, StagedFile, stage_file
+from pipelines.intake.readers import FileProblem, StagedFile, sha256_file, stage_file
 from pipelines.intake.values import check_values, insert_raw
 from pipelines.quality.catalog import load_catalog
 from pipelines.quality.findings import Finding, RuleResult, record_findings, record_rule_results
@@ -94,6 +101,7 @@ def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def _record_delivery(
     con: duckdb.DuckDBPyConnection,
+    home: Home,
     sid: str,
     n: int,
     identity: str,
@@ -103,7 +111,7 @@ def _record_delivery(
 ) -> None:
     con.execute(
         "insert into intake.deliveries values (?, ?, ?, ?, ?, ?)",
-        [sid, n, identity, received_at, outcome, str(archive_path)],
+        [sid, n, identity, received_at, outcome, _rel(home, archive_path)],
     )
 
 
@@ -112,15 +120,20 @@ def _summary(problems: list[Problem]) -> str:
     where = f"{first.filing_type}: " if first.filing_type else ""
     row = f" (row {first.row_number})" if first.row_number else ""
     more = f"; and {len(problems) - 1} more problem(s) in the edit report" if len(problems) > 1 else ""
-    return f"{first.rule_id} {where}{first.message}{row}{more}"
+    return printable(f"{first.rule_id} {where}{first.message}{row}{more}")
 
 
-def _next_version(con: duckdb.DuckDBPyConnection, enterprise_id: str | None, period: str | None) -> int:
+def _next_version(
+    con: duckdb.DuckDBPyConnection, enterprise_id: str | None, period: str | None, sid: str
+) -> int:
+    """The version to resubmit as: above every version of the enterprise and period received (the
+    submission id's own version when its manifest gave no period)."""
     row = con.execute(
         "select max(version) from intake.submissions where enterprise_id = ? and period = ?",
         [enterprise_id, period],
     ).fetchone()
-    return (row[0] or 0) + 1
+    own = int(sid.rsplit("-v", 1)[1]) if SUBMISSION_ID.match(sid) else 0
+    return max(row[0] or 0, own) + 1
 
 
 def _check_versions(con: duckdb.DuckDBPyConnection, pkg: Package) -> list[Problem]:
@@ -202,65 +215,91 @@ def _drop(con: duckdb.DuckDBPyConnection, staged: dict[str, StagedFile]) -> None
 def take_in_package(
     con: duckdb.DuckDBPyConnection, home: Home, pkg: Package, *, clock: datetime, backfill: bool
 ) -> IntakeOutcome:
+    """Decide one delivery and archive it. Nothing a delivery holds (names, bytes, manifest values) raises
+    out of here: an unexpected error is rolled back and becomes the delivery's MALFORMED status, with its
+    bytes archived, so the cycle goes on with the others."""
+    try:
+        return _take_in_package(con, home, pkg, clock=clock, backfill=backfill)
+    except Exception as exc:  # any bytes at all must end as a status, never as a failed cycle
+        _rollback(con)
+        return _refuse_after_error(con, home, pkg, exc, clock=clock, backfill=backfill)
+
+
+def _times(pkg: Package, clock: datetime, backfill: bool) -> tuple[datetime, datetime]:
     received_at = pkg.manifest_mtime if backfill else clock
-    decided_at = received_at if backfill else max(clock, received_at)
-    sid = pkg.folder_id
+    return received_at, (received_at if backfill else max(clock, received_at))
+
+
+def _take_in_package(
+    con: duckdb.DuckDBPyConnection, home: Home, pkg: Package, *, clock: datetime, backfill: bool
+) -> IntakeOutcome:
+    received_at, decided_at = _times(pkg, clock, backfill)
+    if pkg.refusal is not None:
+        return _refuse(con, home, pkg, [pkg.refusal], entry_identity(pkg), {}, {}, received_at, decided_at)
+    before = fingerprints(pkg.folder, pkg)
     hashes = actual_hashes(pkg)
     identity = package_identity(pkg, hashes)
+    sid = own_submission_id(pkg)
+    if sid is None:  # folder, enterprise folder and manifest disagree: claims no submission id
+        problems = (
+            [Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem))] if pkg.manifest_problem else []
+        )
+        problems += check_identity(pkg) if pkg.manifest else []
+        if not problems:
+            problems = [_misplaced(pkg)]
+        return _refuse(con, home, pkg, problems, identity, hashes, before, received_at, decided_at)
+
     m = pkg.manifest
     existing = con.execute(
         "select identity, enterprise_id, period from intake.submissions where submission_id = ?", [sid]
     ).fetchone()
     n = 1 + con.execute("select count(*) from intake.deliveries where submission_id = ?", [sid]).fetchone()[0]
-    archive_path = home.archive / pkg.enterprise_dir / sid / str(n)
-
-    unarchived = _unarchived_delivery(con, sid, identity)
+    unarchived = _unarchived_delivery(con, home, sid, identity)
     if unarchived is not None:
-        return _finish_archive(con, pkg, sid, unarchived, clock)
+        return _finish_archive(con, home, pkg, sid, unarchived, clock)
+    archive_path = _free(home.archive / pkg.enterprise_dir / sid / str(n))
     if existing is not None:
-        return _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, archive_path)
+        return _redelivery(con, home, pkg, sid, n, identity, existing, received_at, decided_at, archive_path)
 
     problems: list[Problem] = []
     staged: dict[str, StagedFile] = {}
+    period = None
     if pkg.manifest_problem is not None:
         problems.append(Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem)))
     else:
         assert m is not None
-        problems += check_identity(pkg)
-        problems += _check_versions(con, pkg)
+        bad_period = period_problem(m.period, ent_type_of(m.enterprise_id), clock)
+        if bad_period:
+            problems.append(Problem("S016", bad_period))
+        else:
+            period = m.period
+            problems += _check_versions(con, pkg)
         problems += check_filing_types(m)
         problems += check_files(pkg, hashes)
-        file_problems, staged = _verify_files(con, home, pkg, problems)
-        problems += file_problems
-
-    ent = m.enterprise_id if m else pkg.enterprise_dir
-    period = m.period if m else None
-    status = lifecycle.MALFORMED if problems else lifecycle.RECEIVED
     try:
+        if m is not None:
+            file_problems, staged = _verify_files(con, home, pkg, problems)
+            problems += file_problems
+        changed, before = _changed_while_read(pkg, before, hashes)
+        problems += changed
+        if changed:
+            identity = package_identity(pkg, hashes)
+        status = lifecycle.MALFORMED if problems else lifecycle.RECEIVED
+        ent = m.enterprise_id if m else pkg.enterprise_dir
         with lifecycle.transaction(con):
-            con.execute(
-                """insert into intake.submissions (submission_id, enterprise_id, ent_type, period, version, supersedes,
-                       spec_version, submitted_at, received_at, due_at, identity, status, status_reason, status_at,
-                       archive_path, manifest)
-                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    sid,
-                    ent,
-                    ent_type_of(ent),
-                    period,
-                    m.version if m else None,
-                    m.supersedes if m else None,
-                    m.spec_version if m else None,
-                    m.submitted_at if m else None,
-                    received_at,
-                    due_at(ent_type_of(ent), period) if m else None,
-                    identity,
-                    status,
-                    _summary(problems) if problems else "verified; awaiting validity checks",
-                    decided_at,
-                    str(archive_path),
-                    json.dumps(m.raw) if m else None,
-                ],
+            _insert_submission(
+                con,
+                home,
+                sid,
+                pkg,
+                ent,
+                period,
+                identity,
+                status,
+                problems,
+                received_at,
+                decided_at,
+                archive_path,
             )
             lifecycle.record_event(
                 con,
@@ -276,57 +315,362 @@ def take_in_package(
             if problems:
                 lifecycle.record_event(con, sid, lifecycle.MALFORMED, decided_at, _summary(problems))
             else:
-                audit.append(con, "verified", sid, decided_at, {"files": len(staged), "syntax": "passed"})
-                contracts = load_contracts()
-                for ft, sf in staged.items():
-                    insert_raw(con, sf.table, contracts[ft], sid)
-                    _crash_window(sid)
-                # the staged tables hold exactly the rows just appended
-                audit.append(
-                    con, "loaded", sid, decided_at, {"rows": {ft: sf.rows for ft, sf in staged.items()}}
-                )
-            _record_delivery(con, sid, n, identity, received_at, status, archive_path)
+                _load(con, sid, staged, decided_at)
+            _record_delivery(con, home, sid, n, identity, received_at, status, archive_path)
     finally:
         _drop(con, staged)
     _crash_window(sid, "committed")
-    _archive(pkg.folder, archive_path)
-    return IntakeOutcome(sid, status, _summary(problems) if problems else "loaded", archive_path, received_at)
+    reason = _summary(problems) if problems else "loaded"
+    return _archive_and_verify(
+        con, home, pkg, sid, n, status, reason, hashes, before, archive_path, received_at, decided_at
+    )
+
+
+def _load(con: duckdb.DuckDBPyConnection, sid: str, staged: dict[str, StagedFile], at: datetime) -> None:
+    audit.append(con, "verified", sid, at, {"files": len(staged), "syntax": "passed"})
+    contracts = load_contracts()
+    for ft, sf in staged.items():
+        insert_raw(con, sf.table, contracts[ft], sid)
+        _crash_window(sid)
+    # the staged tables hold exactly the rows just appended
+    audit.append(con, "loaded", sid, at, {"rows": {ft: sf.rows for ft, sf in staged.items()}})
+
+
+def _insert_submission(
+    con: duckdb.DuckDBPyConnection,
+    home: Home,
+    sid: str,
+    pkg: Package,
+    ent: str | None,
+    period: str | None,
+    identity: str,
+    status: str,
+    problems: list[Problem],
+    received_at: datetime,
+    decided_at: datetime,
+    archive_path: Path,
+) -> None:
+    """The submission's row. Its period (and due time) only when it is a filing period: a refused
+    delivery without one belongs to no enterprise x period."""
+    m = pkg.manifest
+    ent_type = ent_type_of(ent or "")
+    con.execute(
+        """insert into intake.submissions (submission_id, enterprise_id, ent_type, period, version, supersedes,
+               spec_version, submitted_at, received_at, due_at, identity, status, status_reason, status_at,
+               archive_path, manifest)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            sid,
+            ent,
+            ent_type,
+            period,
+            m.version if m and period else None,
+            m.supersedes if m and period else None,
+            m.spec_version if m else None,
+            m.submitted_at if m else None,
+            received_at,
+            due_at(ent_type, period) if period else None,
+            identity,
+            status,
+            _summary(problems) if problems else "verified; awaiting validity checks",
+            decided_at,
+            _rel(home, archive_path),
+            json.dumps(m.raw) if m else None,
+        ],
+    )
+
+
+def _misplaced(pkg: Package) -> Problem:
+    return Problem(
+        "S004",
+        f"{pkg.where}: the folder must be named <enterprise_id>-<period>-v<version> after the submission "
+        f"and sit in its enterprise's landing folder (this one is {printable(pkg.enterprise_dir)!r}): "
+        "deliver it as landing/<enterprise_id>/<submission_id>/",
+    )
+
+
+def _refuse(
+    con: duckdb.DuckDBPyConnection,
+    home: Home,
+    pkg: Package,
+    problems: list[Problem],
+    identity: str,
+    hashes: dict[str, str],
+    before: dict[str, Fingerprint],
+    received_at: datetime,
+    decided_at: datetime,
+) -> IntakeOutcome:
+    """A delivery that cannot be recorded under a submission id of its own enterprise (a link, a loose file,
+    a folder whose name, enterprise folder and manifest disagree): MALFORMED under a quarantine id unique to
+    the delivery (<enterprise folder>~<name>~<n>), archived under archive/<enterprise folder>/_refused/, so
+    every submission id it names stays free for its owner."""
+    base = _quarantine_base(pkg)
+    unarchived = _unarchived_delivery(con, home, base, identity, prefix=True)
+    if unarchived is not None:
+        return _finish_archive(con, home, pkg, unarchived[-1], unarchived[:-1], decided_at)
+    qid, n = _quarantine_id(con, base)
+    archive_path = _free(_quarantine_target(home, pkg, n))
+    problems = [replace(problems[0], message=f"{pkg.where}: {problems[0].message}"), *problems[1:]]
+    with lifecycle.transaction(con):
+        ent = printable(pkg.enterprise_dir) or None
+        _insert_submission(
+            con,
+            home,
+            qid,
+            pkg,
+            ent,
+            None,
+            identity,
+            lifecycle.MALFORMED,
+            problems,
+            received_at,
+            decided_at,
+            archive_path,
+        )
+        details = {"delivery_n": n, "identity": identity, "delivered_as": pkg.where}
+        lifecycle.record_event(con, qid, lifecycle.RECEIVED, received_at, "delivery complete", details)
+        if pkg.manifest:
+            _record_files(con, qid, pkg, hashes)
+        _record_syntax_results(con, qid, 1, problems, decided_at)
+        lifecycle.record_event(con, qid, lifecycle.MALFORMED, decided_at, _summary(problems))
+        _record_delivery(con, home, qid, 1, identity, received_at, lifecycle.MALFORMED, archive_path)
+    _crash_window(qid, "committed")
+    return _archive_and_verify(
+        con, home, pkg, qid, 1, lifecycle.MALFORMED, _summary(problems), hashes, before, archive_path,
+        received_at, decided_at,
+    )  # fmt: skip
+
+
+def _refuse_after_error(
+    con: duckdb.DuckDBPyConnection,
+    home: Home,
+    pkg: Package,
+    exc: Exception,
+    *,
+    clock: datetime,
+    backfill: bool,
+) -> IntakeOutcome:
+    """An unexpected error while taking in `pkg` (rolled back): the delivery is MALFORMED with the error
+    named, under a quarantine id, and archived as delivered."""
+    received_at, decided_at = _times(pkg, clock, backfill)
+    message = printable(str(exc))[:200]
+    problem = Problem(
+        "S017",
+        f"the intake could not process this delivery ({type(exc).__name__}: {message}); it is kept in the "
+        "archive as delivered: report it to the warehouse operators with this message",
+    )
+    try:
+        identity = entry_identity(pkg) if pkg.refusal or not pkg.manifest_bytes else package_identity(pkg, {})
+    except OSError:
+        identity = hashlib.sha256(printable(pkg.where).encode()).hexdigest()
+    return _refuse(con, home, pkg, [problem], identity, {}, {}, received_at, decided_at)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back a transaction left open by an error (none open is fine)."""
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass
+
+
+def _clip_bytes(text: str, limit: int) -> str:
+    """At most `limit` UTF-8 bytes of text, cut at a character boundary (ids become file names)."""
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
+
+
+def _quarantine_base(pkg: Package) -> str:
+    name = _clip_bytes(printable(pkg.folder_id), 80)
+    return (
+        f"{_clip_bytes(printable(pkg.enterprise_dir), 40)}~{name}"
+        if pkg.enterprise_dir
+        else f"landing~{name}"
+    )
+
+
+def _quarantine_id(con: duckdb.DuckDBPyConnection, base: str) -> tuple[str, int]:
+    """<base>~<n>, n counting this delivery place's refused deliveries; never an id already used."""
+    (taken,) = con.execute(
+        "select count(*) from intake.deliveries where starts_with(submission_id, ?)", [base + "~"]
+    ).fetchone()
+    n = taken + 1
+    while con.execute(
+        "select count(*) from intake.submissions where submission_id = ?", [f"{base}~{n}"]
+    ).fetchone()[0]:
+        n += 1
+    return f"{base}~{n}", n
+
+
+def _quarantine_target(home: Home, pkg: Package, n: int) -> Path:
+    name = _clip_bytes(printable(pkg.folder_id), 120)
+    if pkg.landing_level:
+        return home.archive / "_landing" / name / str(n)
+    return home.archive / _clip_bytes(printable(pkg.enterprise_dir), 120) / "_refused" / name / str(n)
+
+
+def _free(target: Path) -> Path:
+    """target, or target+ (+...) when it exists: an archive folder is never overwritten."""
+    while os.path.lexists(target):
+        target = target.with_name(target.name + "+")
+    return target
+
+
+def _rel(home: Home, path: Path) -> str:
+    """An archive path as stored: relative to the home (archive/...), so a moved or restored home works."""
+    return path.relative_to(home.root).as_posix()
+
+
+def archive_location(home: Home, stored: str) -> Path:
+    """A stored archive path resolved against the home (absolute ones, from before, are kept as they are)."""
+    return home.root / stored
+
+
+def _changed_while_read(
+    pkg: Package, before: dict[str, Fingerprint], hashes: dict[str, str]
+) -> tuple[list[Problem], dict[str, Fingerprint]]:
+    """Listed files written to since they were hashed (size, times or inode moved): S009 each, and their
+    hashes taken again so intake.files describes the bytes that will be archived. Returns the problems and
+    the fingerprints the archived files must still have."""
+    now = fingerprints(pkg.folder, pkg)
+    changed = sorted(p for p in before.keys() | now.keys() if before.get(p) != now.get(p))
+    problems = []
+    for rel in changed:
+        path = safe_path(pkg.folder, rel)
+        if path is not None and path.is_file() and not path.is_symlink():
+            hashes[rel] = sha256_file(path)
+        else:
+            hashes.pop(rel, None)
+        problems.append(_changed_problem(pkg, rel))
+    return problems, now
+
+
+def _changed_problem(pkg: Package, rel: str) -> Problem:
+    ft = next((f.filing_type for f in pkg.manifest.files if f.path == rel), None) if pkg.manifest else None
+    return Problem(
+        "S009",
+        f"{rel}: changed while being read (its size or modification time moved between the checksum and the "
+        "load): write every file completely before manifest.json, then leave the package untouched",
+        ft,
+    )
+
+
+def _archive_and_verify(
+    con: duckdb.DuckDBPyConnection,
+    home: Home,
+    pkg: Package,
+    sid: str,
+    n: int,
+    status: str,
+    reason: str,
+    hashes: dict[str, str],
+    before: dict[str, Fingerprint],
+    archive_path: Path,
+    received_at: datetime,
+    decided_at: datetime,
+) -> IntakeOutcome:
+    """Move the committed delivery to the archive, then check that the archived files are the bytes that
+    were hashed and loaded: any file written to in between makes the delivery MALFORMED (S009)."""
+    try:
+        archive_path = _archive(pkg.folder, archive_path)
+    except OSError as exc:  # recorded: the next cycle finds the archive missing and completes the move
+        reason = f"{reason}; the move to the archive failed ({printable(str(exc))[:200]}), retried next cycle"
+        return IntakeOutcome(sid, status, reason, archive_path, received_at)
+    after = fingerprints(archive_path, pkg)
+    moved = {p for p in before if before[p] != after.get(p)}  # only files that were hashed
+    mismatched = {}
+    for rel in sorted(moved):
+        path = safe_path(archive_path, rel)
+        sha = sha256_file(path) if path is not None and path.is_file() and not path.is_symlink() else None
+        if sha != hashes.get(rel):
+            mismatched[rel] = sha
+    if mismatched:
+        reason = _changed_after_commit(con, home, pkg, sid, n, status, mismatched, archive_path, decided_at)
+        status = lifecycle.MALFORMED
+    return IntakeOutcome(sid, status, reason, archive_path, received_at)
+
+
+def _changed_after_commit(
+    con: duckdb.DuckDBPyConnection,
+    home: Home,
+    pkg: Package,
+    sid: str,
+    n: int,
+    status: str,
+    mismatched: dict[str, str | None],
+    archive_path: Path,
+    at: datetime,
+) -> str:
+    """Files written to after their delivery was committed: the delivery becomes MALFORMED (its rows are
+    removed), intake.files takes the archived bytes' SHA-256 and an S009 finding says which file changed."""
+    problems = [_changed_problem(pkg, rel) for rel in mismatched]
+    reason = _summary(problems)
+    with lifecycle.transaction(con):
+        for rel, sha in mismatched.items():
+            path = safe_path(archive_path, rel)
+            size = path.stat().st_size if sha is not None and path is not None else None
+            con.execute(
+                "update intake.files set sha256 = ?, bytes = ? where submission_id = ? and path = ?",
+                [sha, size, sid, rel],
+            )
+        findings = [Finding(sid, p.rule_id, p.message, p.filing_type) for p in problems]
+        record_findings(con, findings, found_at=at, attempt=n)
+        con.execute(
+            "update quality.rule_results set status = 'FAIL', finding_count = finding_count + ? "
+            "where submission_id = ? and attempt = ? and rule_id = 'S009'",
+            [len(problems), sid, n],
+        )
+        if status == lifecycle.RECEIVED:
+            for ft in load_contracts():
+                con.execute(f"delete from raw.{ft} where submission_id = ?", [sid])
+        if status != lifecycle.MALFORMED:
+            lifecycle.set_status(con, sid, lifecycle.MALFORMED, at, reason)
+            con.execute(
+                "update intake.deliveries set outcome = ? where submission_id = ? and delivery_n = ?",
+                [lifecycle.MALFORMED, sid, n],
+            )
+    return reason
 
 
 def _unarchived_delivery(
-    con: duckdb.DuckDBPyConnection, sid: str, identity: str
-) -> tuple[int, str, datetime, str] | None:
-    """The last delivery of `sid` if it has these bytes and its archive folder was never written: an
-    intake killed between its commit and the move to archive/ (the move is a rename, so all or nothing)."""
+    con: duckdb.DuckDBPyConnection, home: Home, sid: str, identity: str, *, prefix: bool = False
+) -> tuple[int, str, datetime, str, str] | None:
+    """The last delivery of `sid` (with `prefix`: of any quarantine id starting `sid~`) if it has these
+    bytes and its archive folder was never written: an intake killed between its commit and the move to
+    archive/ (the move is a rename, so all or nothing). Returns (n, outcome, received_at, archive_path, id)."""
+    where = "starts_with(submission_id, ?)" if prefix else "submission_id = ?"
     row = con.execute(
-        "select delivery_n, outcome, received_at, archive_path, identity from intake.deliveries "
-        "where submission_id = ? order by delivery_n desc limit 1",
-        [sid],
+        "select delivery_n, outcome, received_at, archive_path, identity, submission_id from intake.deliveries "
+        f"where {where} order by received_at desc, delivery_n desc limit 1",
+        [sid + "~" if prefix else sid],
     ).fetchone()
-    if row is None or row[4] != identity or Path(row[3]).exists():
+    if row is None or row[4] != identity or os.path.lexists(archive_location(home, row[3])):
         return None
-    return row[0], row[1], row[2], row[3]
+    return row[0], row[1], row[2], row[3], row[5]
 
 
 def _finish_archive(
     con: duckdb.DuckDBPyConnection,
+    home: Home,
     pkg: Package,
     sid: str,
-    delivery: tuple[int, str, datetime, str],
+    delivery: tuple,
     clock: datetime,
 ) -> IntakeOutcome:
     """Complete the interrupted archive of an already committed delivery: no new delivery, no event.
     The audit entry is committed before the move, so no move goes unrecorded (a crash in between
     leaves the archive missing and the next run records and retries it)."""
-    n, outcome, received_at, archive_path = delivery
+    n, outcome, received_at, archive_path = delivery[:4]
     detail = {"delivery_n": n, "archive_path": archive_path, "outcome": outcome}
     audit.append(con, "archive_recovered", sid, clock, detail)  # one insert: atomic
-    _archive(pkg.folder, Path(archive_path))
+    target = _archive(pkg.folder, archive_location(home, archive_path))
     reason = f"archive of delivery {n} completed after an interrupted intake"
-    return IntakeOutcome(sid, outcome, reason, Path(archive_path), received_at)
+    return IntakeOutcome(sid, outcome, reason, target, received_at)
 
 
-def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, archive_path) -> IntakeOutcome:
+def _redelivery(
+    con, home, pkg, sid, n, identity, existing, received_at, decided_at, archive_path
+) -> IntakeOutcome:
     """The same submission_id again: a recorded no-op if the bytes are identical, else MALFORMED."""
     old_identity, ent, period = existing
     with lifecycle.transaction(con):
@@ -337,7 +681,7 @@ def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, a
             )
         else:
             outcome = lifecycle.MALFORMED
-            reason = f"submission_id already used; resubmit as v{_next_version(con, ent, period)}"
+            reason = f"submission_id already used; resubmit as v{_next_version(con, ent, period, sid)}"
             record_findings(con, [Finding(sid, "S005", reason)], found_at=decided_at, attempt=n)
         # The event belongs to this delivery; the submission's own status does not change.
         lifecycle.record_event(
@@ -349,8 +693,11 @@ def _redelivery(con, pkg, sid, n, identity, existing, received_at, decided_at, a
             {"delivery_n": n, "identity": identity},
             action="duplicate_redrop" if outcome == lifecycle.DUPLICATE else "conflicting_reuse",
         )
-        _record_delivery(con, sid, n, identity, received_at, outcome, archive_path)
-    _archive(pkg.folder, archive_path)
+        _record_delivery(con, home, sid, n, identity, received_at, outcome, archive_path)
+    try:
+        archive_path = _archive(pkg.folder, archive_path)
+    except OSError as exc:
+        reason = f"{reason}; the move to the archive failed ({printable(str(exc))[:200]}), retried next cycle"
     return IntakeOutcome(sid, outcome, reason, archive_path, received_at)
 
 
@@ -385,7 +732,7 @@ def _record_files(con: duckdb.DuckDBPyConnection, sid: str, pkg: Package, hashes
 
 def _record_syntax_results(con, sid: str, attempt: int, problems: list[Problem], at: datetime) -> None:
     findings = [
-        Finding(sid, p.rule_id, p.message, p.filing_type, p.row_number, None, tuple(p.fields))
+        Finding(sid, p.rule_id, printable(p.message), p.filing_type, p.row_number, None, tuple(p.fields))
         for p in problems
     ]
     record_findings(con, findings, found_at=at, attempt=attempt)
@@ -411,12 +758,13 @@ def _size(folder: Path, rel: str) -> int | None:
     return path.stat().st_size if path is not None and path.is_file() else None
 
 
-def _archive(folder: Path, target: Path) -> None:
-    """Move the package folder, bytes unchanged; if the target exists, keep both (never overwrite)."""
+def _archive(folder: Path, target: Path) -> Path:
+    """Move the delivery (a folder, file or link: links are moved, never followed), bytes unchanged; if
+    the target exists, keep both (never overwrite). Returns where it went."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    while target.exists():
-        target = target.with_name(target.name + "+")
+    target = _free(target)
     try:
         os.rename(folder, target)
     except OSError:
         shutil.move(str(folder), str(target))
+    return target

@@ -99,6 +99,11 @@ def test_case(run: Run, case: BadCase) -> None:
             (0,)
         ]
         return
+    if sid not in run.outcomes:  # refused for its identity: under an id of its own, claiming none
+        sid = f"{folder.parent.name}~{folder.name}~1"
+        assert query(
+            run.home, "select count(*) from intake.submissions where submission_id = ?", [folder.name]
+        ) == [(0,)] or (folder.name in run.first_run)
     outcome = run.outcomes[sid]
     if sid in run.first_run:  # a re-delivery: its own outcome; the submission keeps its status
         status = outcome.status

@@ -4,7 +4,6 @@ before it, down to the archived bytes."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -69,8 +68,9 @@ def test_rows_are_the_delivered_rows_of_the_current_accepted_version(trace) -> N
     assert set(staged["submission_id"]) == {current["submission_id"]}
 
 
-def test_recorded_digests_match_the_archived_files(trace) -> None:
-    archive = Path(trace["versions"].filter("is_current")["archive_path"][0])
+def test_recorded_digests_match_the_archived_files(trace, tiny_cycle) -> None:
+    # archive paths are stored relative to the home (archive/<enterprise>/<submission>/<n>)
+    archive = tiny_cycle.home.root / trace["versions"].filter("is_current")["archive_path"][0]
     files = trace["files"]
     assert "account_balances" in files["filing_type"].to_list()
     for path, digest in files.select("path", "sha256").iter_rows():

@@ -125,11 +125,12 @@ def test_sigkill_after_commit_finishes_the_archive_without_a_duplicate(tmp_path:
         intact = verify(con).intact
     assert (outcome.submission_id, outcome.status, outcome.archive_path) == (PAY, "RECEIVED", archive)
     assert outcome.reason == "archive of delivery 1 completed after an interrupted intake"
-    assert deliveries == [(1, "RECEIVED", str(archive))]  # one delivery: no duplicate recorded
+    stored = f"archive/PAY0001/{PAY}/1"  # relative to the home: a moved or restored home still works
+    assert deliveries == [(1, "RECEIVED", stored)]  # one delivery: no duplicate recorded
     assert events == [("RECEIVED",)]  # no DUPLICATE event
     assert [a for (a,) in actions] == ["received", "verified", "loaded", "archive_recovered"]
     assert last[0] == CLOCK
-    assert json.loads(last[1]) == {"archive_path": str(archive), "delivery_n": 1, "outcome": "RECEIVED"}
+    assert json.loads(last[1]) == {"archive_path": stored, "delivery_n": 1, "outcome": "RECEIVED"}
     assert rows == 9 and intact
     assert not (home.landing / "PAY0001" / PAY).exists()
     archived = {p.relative_to(archive): p.read_bytes() for p in sorted(archive.rglob("*")) if p.is_file()}

@@ -251,8 +251,12 @@ def test_manifest_for_another_enterprise_folder(home: Home, tmp_path: Path) -> N
     other.parent.mkdir()
     dest.rename(other)
     out = run_intake(home)
-    assert out[PAY].status == "MALFORMED"
-    assert "delivered in the landing folder of PAY0002" in out[PAY].reason
+    # refused under an id of its own: PAY0001's submission id stays free for PAY0001
+    ((sid, outcome),) = out.items()
+    assert sid == f"PAY0002~{PAY}~1" and outcome.status == "MALFORMED"
+    assert "delivered in the landing folder of PAY0002" in outcome.reason
+    assert outcome.archive_path == home.archive / "PAY0002" / "_refused" / PAY / "1"
+    assert query(home, "select count(*) from intake.submissions where submission_id = ?", [PAY]) == [(0,)]
 
 
 def test_unparsable_manifest_waits_for_the_grace_period(home: Home, tmp_path: Path) -> None:
