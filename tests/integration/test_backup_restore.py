@@ -112,3 +112,22 @@ def test_backup_refuses_a_folder_inside_the_home_or_not_empty(source: Home, save
         backup(source, source.root / "backups")
     with pytest.raises(BackupError, match="not empty"):
         backup(source, saved)
+
+
+def test_a_backup_from_before_versioning_is_upgraded_on_restore(tmp_path: Path) -> None:
+    from pipelines.intake.service import take_in
+    from pipelines.warehouse.db import connect_writer, writer_lock
+
+    old = Home.resolve(tmp_path / "old").ensure()
+    drop_examples(old.landing)
+    with writer_lock(old), connect_writer(old) as con:
+        take_in(con, old, clock=CLOCK, backfill=True)
+    con = duckdb.connect(str(old.warehouse))
+    try:
+        con.execute("drop schema meta cascade")  # the schema as it was before versioning (version 0)
+    finally:
+        con.close()
+    saved = backup(old, tmp_path / "b").folder
+    assert read_manifest(saved)["schema_version"] == 0
+    result = restore(saved, Home.resolve(tmp_path / "new"), regenerate=False)
+    assert result.migrated == [1] and result.notes == []
