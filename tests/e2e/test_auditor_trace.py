@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 
-import duckdb
 import pytest
 
 from pipelines.evaluate.detection import read_truth
@@ -16,6 +15,7 @@ from pipelines.reports.analyst_questions import (
     render_guide,
     run_question,
 )
+from pipelines.warehouse.db import connect_reader
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 def trace(tiny_cycle):
     """Every step's answer for the first breaching day of an injected reserve shortfall."""
     case = next(c for c in read_truth(tiny_cycle.truth_file) if c["class"] == "supervisory.reserve_shortfall")
-    con = duckdb.connect(str(tiny_cycle.report.snapshot), read_only=True)
+    con = connect_reader(tiny_cycle.home, "auditor")  # filed identifiers and raw rows: the auditors' file
     try:
         day = con.execute(
             "select min(as_of_date) from marts.fct_indicator_values where indicator_id = 'RES-001' "
