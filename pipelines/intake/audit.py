@@ -80,7 +80,7 @@ def append(
             digest,
         ],
     )
-    if _in_transaction(con):
+    if con in _open or _in_transaction(con):
         _pending.add(con)  # anchored by lifecycle.transaction after its commit
     else:
         anchor(con)  # autocommit: the entry is committed already
@@ -101,6 +101,7 @@ ANCHOR_FILE = "head.log"
 
 _anchor_override: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # con -> Path | None
 _pending: weakref.WeakSet = weakref.WeakSet()  # connections that appended inside an open transaction
+_open: weakref.WeakSet = weakref.WeakSet()  # connections inside lifecycle.transaction (saves two queries)
 _last_written: dict[str, tuple[int, str]] = {}  # head.log path -> last anchor written by this process
 
 
@@ -173,13 +174,20 @@ def anchor(con: duckdb.DuckDBPyConnection) -> None:
         write_anchor(path, *head(con))
 
 
+def after_begin(con: duckdb.DuckDBPyConnection) -> None:
+    """Called by lifecycle.transaction after its begin."""
+    _open.add(con)
+
+
 def after_commit(con: duckdb.DuckDBPyConnection) -> None:
     """Called by lifecycle.transaction after a commit: anchor if the transaction appended entries."""
+    _open.discard(con)
     if con in _pending:
         anchor(con)
 
 
 def after_rollback(con: duckdb.DuckDBPyConnection) -> None:
+    _open.discard(con)
     _pending.discard(con)
 
 

@@ -32,12 +32,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One explicit transaction: committed if the block completes, rolled back on any exception. After
     the commit, the audit head is anchored outside the warehouse if the block appended audit entries."""
     con.execute("begin transaction")
+    audit.after_begin(con)
     try:
         yield
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
         audit.after_rollback(con)
+        con.execute("rollback")
         raise
     audit.after_commit(con)
 
