@@ -40,6 +40,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         audit.after_rollback(con)
         con.execute("rollback")
         raise
+    __import__("pipelines.faults").faults.checkpoint("audit.anchor")  # committed, not yet anchored
     audit.after_commit(con)
 
 

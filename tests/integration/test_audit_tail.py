@@ -194,3 +194,33 @@ def test_an_acknowledgement_is_chained_and_anchored(home: Home, monkeypatch) -> 
     assert (last.seq, last.hash) == head and seq == head[0]
     code, body = _verify(home)
     assert code == 0 and body["notes"] == []
+
+
+def test_sigkill_between_commit_and_anchor(home: Home) -> None:
+    """The process dies after its commit, before the anchor write: the chain is ahead of head.log, which
+    verify reports as a note (intact), and the next commit's anchor covers it."""
+    import os
+    import subprocess
+    import sys
+
+    child = (
+        "from datetime import UTC, datetime\n"
+        "from pipelines.home import Home\n"
+        "from pipelines.intake import audit, lifecycle\n"
+        "from pipelines.warehouse.db import connect_writer, writer_lock\n"
+        f"home = Home.resolve({str(home.root)!r})\n"
+        "with writer_lock(home), connect_writer(home) as con:\n"
+        "    with lifecycle.transaction(con):\n"
+        "        audit.append(con, 'note', None, datetime(2026, 11, 21, tzinfo=UTC), {'n': 1})\n"
+    )
+    env = {**os.environ, "SUPTECH_FAULT_AT": "audit.anchor:1"}
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", child], env=env, cwd=root, capture_output=True)
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    code, body = _verify(home)
+    assert code == 0 and body["head"]["seq"] == 8 and body["last_anchor"]["seq"] == 7
+    assert body["notes"][0].startswith("1 entries after the last anchor (seq 7)")
+    with writer_lock(home), connect_writer(home) as con:
+        audit.append(con, "note", None, CLOCK, {"n": 2})
+    code, body = _verify(home)
+    assert code == 0 and body["notes"] == [] and body["last_anchor"]["seq"] == 9
