@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipelines.home import Home
 from pipelines.warehouse.db import SNAPSHOT_NAMES, connect_writer, snapshot_path
@@ -307,16 +306,7 @@ class AnalystBuilder:
             sub = _replacer(mapping[rid])
             fixed_ids.append(rid)
             fixed_values.append([sub(v) if v is not None else None for v in value] if is_list else sub(value))
-        value_type = pa.list_(pa.string()) if is_list else pa.string()
-        fixes = pa.table({"rid": pa.array(fixed_ids, pa.int64()), "v": pa.array(fixed_values, value_type)})
-        con.register("scrub_fixes", fixes)
-        try:
-            cast = f"cast(f.v as {types[column]})"
-            con.execute(
-                f"update {source} as t set {_q(column)} = {cast} from scrub_fixes f where t.rowid = f.rid"
-            )
-        finally:
-            con.unregister("scrub_fixes")
+        _update_by_rowid(con, source, column, types[column], fixed_ids, fixed_values)
 
     def _realias_alerts(self) -> None:
         """alert_id hashes the dimension value: recompute it over the pseudonym (the dbt formula,
@@ -333,25 +323,30 @@ class AnalystBuilder:
         mapping = {old: new for old, new in changed if old != new}
         if not mapping:
             return
-        con.register("alert_map", pa.table({"old": list(mapping), "new": list(mapping.values())}))
-        try:
-            con.execute(
-                "update marts.fct_alerts set alert_id = m.new from alert_map m where alert_id = m.old"
-            )
-        finally:
-            con.unregister("alert_map")
+        con.execute(
+            "update marts.fct_alerts as t set alert_id = m.new "
+            "from (select unnest(?::varchar[]) as old, unnest(?::varchar[]) as new) m where t.alert_id = m.old",
+            [list(mapping), list(mapping.values())],
+        )
         if "fct_risk_scores" in _tables(con, self.main, "marts"):
             rows = con.execute(
                 "select rowid, alert_ids from marts.fct_risk_scores where alert_ids is not null"
             ).fetchall()
-            fixes = [(rid, " ".join(mapping.get(a, a) for a in ids.split(" "))) for rid, ids in rows]
-            con.register("ids_fix", pa.table({"rid": [r for r, _ in fixes], "v": [v for _, v in fixes]}))
-            try:
-                con.execute(
-                    "update marts.fct_risk_scores as t set alert_ids = f.v from ids_fix f where t.rowid = f.rid"
-                )
-            finally:
-                con.unregister("ids_fix")
+            ids = [rid for rid, _ in rows]
+            values = [" ".join(mapping.get(a, a) for a in alert_ids.split(" ")) for _, alert_ids in rows]
+            _update_by_rowid(con, "marts.fct_risk_scores", "alert_ids", "VARCHAR", ids, values)
+
+
+def _update_by_rowid(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, sql_type: str, ids: list[int], values: list
+) -> None:
+    """Set `column` of the rows with these rowids (lists bound as parameters: no pandas, no Arrow)."""
+    value_list = f"{sql_type}[]"
+    con.execute(
+        f"update {source} as t set {_q(column)} = f.v "
+        f"from (select unnest(?::bigint[]) as rid, unnest(?::{value_list}) as v) f where t.rowid = f.rid",
+        [ids, values],
+    )
 
 
 def _replacer(tokens: dict[str, str]) -> Callable[[str], str]:
