@@ -63,6 +63,9 @@ TOKEN_SQL = r"""[^\s,;|()\[\]{}"'=<>]+"""
 TOKEN_RE = re.compile(TOKEN_SQL)
 TRAILING = ".:"
 ANY_ENTERPRISE = "*"
+# file modes: the analysts' file may be shared (a group or a read-only mount of published/), the auditors'
+# file is group-readable only (give it to the auditors' group); see docs/security.md
+MODES = {"analyst": 0o644, "auditor": 0o640}
 WITHHELD = "[id_hash withheld]"
 
 
@@ -413,7 +416,8 @@ def publish(home: Home, as_of: datetime | None = None) -> dict[str, Path]:
     try:
         build_auditor(home, tmps["auditor"], meta)
         build_analyst(home, tmps["analyst"], key, meta)
-        for tmp in tmps.values():
+        for kind, tmp in tmps.items():
+            os.chmod(tmp, MODES[kind])
             _fsync(tmp)
     except BaseException:
         for tmp in tmps.values():
