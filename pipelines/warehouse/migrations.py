@@ -42,8 +42,24 @@ def _version_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(META_DDL)
 
 
+def _relative_archive_paths(con: duckdb.DuckDBPyConnection) -> None:
+    """Archive paths were absolute (<home>/archive/<enterprise>/<submission>/<n>); the intake now stores
+    them relative to the home (archive/...), so a moved or restored home finds its archive. The audit log
+    keeps the paths as they were recorded (it is never rewritten)."""
+    for table in ("intake.submissions", "intake.deliveries"):
+        con.execute(
+            f"update {table} set archive_path = 'archive/' || regexp_extract(archive_path, '^.*/archive/(.*)$', 1) "
+            "where archive_path like '/%' and archive_path like '%/archive/%'"
+        )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "meta.schema_version: the warehouse records its schema version", _version_table),
+    Migration(
+        2,
+        "archive paths relative to the home (archive/<enterprise>/<submission>/<n>)",
+        _relative_archive_paths,
+    ),
 ]
 
 

@@ -62,7 +62,7 @@ def test_backup_holds_what_a_cycle_cannot_regenerate(source: Home, saved: Path) 
         key["mode"] == 0o600 and (os.stat(saved / "home" / "keys" / "pseudonym.key").st_mode & 0o777) == 0o600
     )
     assert (os.stat(saved).st_mode & 0o777) == 0o700
-    assert manifest["audit_head"]["seq"] > 0 and manifest["schema_version"] == 1
+    assert manifest["audit_head"]["seq"] > 0 and manifest["schema_version"] == 2
 
 
 def test_restore_into_another_folder_reproduces_identical_marts(
@@ -124,10 +124,20 @@ def test_a_backup_from_before_versioning_is_upgraded_on_restore(tmp_path: Path) 
         take_in(con, old, clock=CLOCK, backfill=True)
     con = duckdb.connect(str(old.warehouse))
     try:
-        con.execute("drop schema meta cascade")  # the schema as it was before versioning (version 0)
+        con.execute("drop schema meta cascade")  # the schema as it was before versioning (version 0) ...
+        for table in ("intake.submissions", "intake.deliveries"):  # ... with absolute archive paths
+            con.execute(f"update {table} set archive_path = ? || '/' || archive_path", [str(old.root)])
     finally:
         con.close()
     saved = backup(old, tmp_path / "b").folder
     assert read_manifest(saved)["schema_version"] == 0
-    result = restore(saved, Home.resolve(tmp_path / "new"), regenerate=False)
-    assert result.migrated == [1] and result.notes == []
+    shutil.rmtree(old.root)  # the home moved: nothing may point at its old place
+    new = Home.resolve(tmp_path / "new")
+    result = restore(saved, new, regenerate=False)
+    assert result.migrated == [1, 2] and result.notes == []
+    con = duckdb.connect(str(new.warehouse), read_only=True)
+    try:
+        paths = [p for (p,) in con.execute("select archive_path from intake.deliveries").fetchall()]
+    finally:
+        con.close()
+    assert paths and all(p.startswith("archive/") and (new.root / p).is_dir() for p in paths)

@@ -30,10 +30,12 @@ def home(tmp_path) -> Home:
 
 
 def _as_version_0(home: Home) -> None:
-    """The schema as it landed before versioning: no meta.schema_version."""
+    """The schema as it landed before versioning: no meta.schema_version, absolute archive paths."""
     con = duckdb.connect(str(home.warehouse))
     try:
         con.execute("drop schema meta cascade")
+        for table in ("intake.submissions", "intake.deliveries"):
+            con.execute(f"update {table} set archive_path = ? || '/' || archive_path", [str(home.root)])
     finally:
         con.close()
 
@@ -60,12 +62,17 @@ def test_a_version_0_warehouse_is_upgraded_in_place_with_an_anchored_audit_entry
         assert migrations.current_version(con) == migrations.latest()
         head = audit.head(con)
         result = audit.verify_home(home.root, con)
-    assert _read(home, "select version from meta.schema_version order by 1") == [(1,)]
+    assert _read(home, "select version from meta.schema_version order by 1") == [(1,), (2,)]
+    paths = _read(
+        home,
+        "select archive_path from intake.deliveries union all select archive_path from intake.submissions",
+    )
+    assert paths and all(p.startswith("archive/") and (home.root / p).is_dir() for (p,) in paths)
     seq, action, actor, detail = _read(
         home, "select seq, action, actor, detail from intake.audit_log order by seq desc limit 1"
     )[0]
     assert (seq, action, actor) == (before + 1, "schema_migrated", "schema")
-    assert json.loads(detail)["from"] == 0 and json.loads(detail)["to"] == 1
+    assert json.loads(detail)["from"] == 0 and json.loads(detail)["to"] == migrations.latest() == 2
     last = audit.read_anchors(audit.anchor_file(home.root))[0][-1]
     assert (last.seq, last.hash) == head and head[0] == seq
     assert result.intact and result.notes == ()
@@ -80,31 +87,31 @@ def test_migrations_apply_in_order_and_a_failing_one_changes_nothing(home: Home,
 
     def broken(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("create table intake.half_done (x int)")
-        raise RuntimeError("migration 3 failed")
+        raise RuntimeError("migration 4 failed")
 
     _as_version_0(home)
     before = _read(home, "select count(*) from intake.audit_log")[0][0]
     monkeypatch.setattr(
         migrations,
         "MIGRATIONS",
-        [*migrations.MIGRATIONS, Migration(2, "media types", add_column), Migration(3, "broken", broken)],
+        [*migrations.MIGRATIONS, Migration(3, "media types", add_column), Migration(4, "broken", broken)],
     )
-    with pytest.raises(RuntimeError, match="migration 3 failed"), writer_lock(home), connect_writer(home):
+    with pytest.raises(RuntimeError, match="migration 4 failed"), writer_lock(home), connect_writer(home):
         pass
     assert _read(home, "select count(*) from information_schema.tables where table_schema = 'meta'") == [(0,)]
     assert _read(home, "select count(*) from intake.audit_log")[0][0] == before
     assert _read(
         home, "select count(*) from information_schema.columns where column_name = 'media_type'"
     ) == [(0,)]
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
     with writer_lock(home), connect_writer(home):
         pass
-    assert [v for (v,) in _read(home, "select version from meta.schema_version order by 1")] == [1, 2]
+    assert [v for (v,) in _read(home, "select version from meta.schema_version order by 1")] == [1, 2, 3]
     assert _read(
         home, "select count(*) from information_schema.columns where column_name = 'media_type'"
     ) == [(1,)]
     detail = json.loads(_read(home, "select detail from intake.audit_log order by seq desc limit 1")[0][0])
-    assert (detail["from"], detail["to"]) == (0, 2)
+    assert (detail["from"], detail["to"]) == (0, 3)
 
 
 def test_a_newer_warehouse_is_refused_untouched(home: Home) -> None:
