@@ -72,7 +72,8 @@ def register(cli: click.Group) -> None:
     def quality(home_dir, period, gx_docs, as_json) -> None:
         """The auditor's quality report of a period: submission status by enterprise, late and missing
         filings, rule hit rates, resubmission history, acknowledged warnings with reasons, and a link to the
-        Great Expectations Data Docs (built offline). Read from the published snapshot.
+        Great Expectations Data Docs (built offline). Read from the published snapshots: the report from the
+        analysts' one, the Data Docs (validation of the delivered rows) from the auditors' one.
 
         \b
         Example:
@@ -85,13 +86,18 @@ def register(cli: click.Group) -> None:
         from pipelines.warehouse.db import connect_reader
 
         home = Home.resolve(home_dir)
+        docs = None
+        if gx_docs:
+            from pipelines.reports.gx_docs import build_gx_docs
+
+            # the suites validate the delivered rows (raw.*), which only the auditor snapshot holds
+            con = connect_reader(home, "auditor")
+            try:
+                docs = build_gx_docs(con, home.reports / "gx_docs", period)
+            finally:
+                con.close()
         con = connect_reader(home)
         try:
-            docs = None
-            if gx_docs:
-                from pipelines.reports.gx_docs import build_gx_docs
-
-                docs = build_gx_docs(con, home.reports / "gx_docs", period)
             path = write_quality_report(con, home.reports, period)
         finally:
             con.close()
