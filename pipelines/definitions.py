@@ -114,7 +114,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, suptech: Sup
 
 @dg.asset(deps=[dbt_models], group_name="publish", pool=POOL, kinds={"duckdb"})
 def published_snapshot(context: AssetExecutionContext, suptech: SupTechHome) -> dg.MaterializeResult:
-    """The read-only copy analysts query, swapped in atomically."""
+    """The analysts' pseudonymised snapshot and the auditors' snapshot, built new and swapped in atomically
+    (pipelines/warehouse/publish.py); the metadata and reports come from the analysts' one."""
     home = suptech.resolve()
     with writer_lock(home):
         path = publish_snapshot(home)
