@@ -139,20 +139,19 @@ def _package(folder: Path, enterprise_dir: str, clock: datetime, grace_seconds: 
 
 
 def _refused(entry: Path, enterprise_dir: str, clock: datetime) -> Package:
-    """An entry of landing/ or landing/<enterprise>/ that is no package folder: refused as it is (S004)."""
-    where = "landing/" + (f"{printable(enterprise_dir)}/" if enterprise_dir else "")
-    name = printable(entry.name)
+    """An entry of landing/ or landing/<enterprise>/ that is no package folder: refused as it is (S004);
+    the intake names its place (Package.where) before this reason."""
     if entry.is_symlink():
-        what = f"{where}{name} is a symbolic link (never followed)"
+        what = "a symbolic link (never followed)"
     elif entry.is_dir():
-        what = f"{where}{name} is a folder directly in landing/"
+        what = "a folder directly in landing/, not in an enterprise folder"
     else:
-        what = f"{where}{name} is {'a loose file' if entry.is_file() else 'not a folder'}"
-    fix = (
-        "deliver each package as a real folder landing/<enterprise_id>/<submission_id>/ holding its files "
-        "and manifest.json"
+        what = "a loose file" if entry.is_file() else "neither a folder nor a file"
+    refusal = Problem(
+        "S004",
+        f"{what}: deliver each package as a real folder landing/<enterprise_id>/<submission_id>/ "
+        "holding its files and manifest.json",
     )
-    refusal = Problem("S004", f"{what}: {fix}")
     return Package(entry, enterprise_dir, _mtime(entry, clock), None, None, None, refusal)
 
 

@@ -1,7 +1,12 @@
 """Taking packages in: verify (S rules), load raw.* in one transaction per submission, archive.
 
-Nothing from a MALFORMED package reaches raw.*; every package, whatever its outcome, is moved to
-archive/<enterprise_id>/<submission_id>/<n>/ with its bytes unchanged.
+Nothing from a MALFORMED package reaches raw.*; every delivery, whatever its outcome, is moved to
+archive/<enterprise_id>/<submission_id>/<n>/ with its bytes unchanged (paths stored relative to the home).
+A delivery that cannot claim a submission id of its own enterprise (folder, enterprise folder and manifest
+disagree; a link or a loose file in the landing area) is refused under a quarantine id
+<enterprise folder>~<name>~<n> (landing~<name>~<n> in landing/ itself) and archived under
+archive/<enterprise folder>/_refused/<name>/<n>/ (archive/_landing/<name>/<n>/). No delivery stops a cycle:
+any error while taking one in becomes that delivery's status.
 """
 
 from __future__ import annotations
@@ -635,18 +640,26 @@ def _changed_after_commit(
 def _unarchived_delivery(
     con: duckdb.DuckDBPyConnection, home: Home, sid: str, identity: str, *, prefix: bool = False
 ) -> tuple[int, str, datetime, str, str] | None:
-    """The last delivery of `sid` (with `prefix`: of any quarantine id starting `sid~`) if it has these
-    bytes and its archive folder was never written: an intake killed between its commit and the move to
-    archive/ (the move is a rename, so all or nothing). Returns (n, outcome, received_at, archive_path, id)."""
-    where = "starts_with(submission_id, ?)" if prefix else "submission_id = ?"
-    row = con.execute(
-        "select delivery_n, outcome, received_at, archive_path, identity, submission_id from intake.deliveries "
-        f"where {where} order by received_at desc, delivery_n desc limit 1",
-        [sid + "~" if prefix else sid],
-    ).fetchone()
-    if row is None or row[4] != identity or os.path.lexists(archive_location(home, row[3])):
-        return None
-    return row[0], row[1], row[2], row[3], row[5]
+    """The last delivery of `sid` if it has these bytes and its archive folder was never written: an
+    intake killed between its commit and the move to archive/ (the move is a rename, so all or nothing).
+    With `prefix`: any refused delivery with these bytes recorded under a quarantine id `sid~<n>`.
+    Returns (n, outcome, received_at, archive_path, submission_id)."""
+    if prefix:
+        rows = con.execute(
+            "select delivery_n, outcome, received_at, archive_path, identity, submission_id "
+            "from intake.deliveries where starts_with(submission_id, ?) and identity = ? order by submission_id",
+            [sid + "~", identity],
+        ).fetchall()
+    else:
+        rows = con.execute(
+            "select delivery_n, outcome, received_at, archive_path, identity, submission_id "
+            "from intake.deliveries where submission_id = ? order by delivery_n desc limit 1",
+            [sid],
+        ).fetchall()
+    for n, outcome, received_at, archive_path, recorded, recorded_id in rows:
+        if recorded == identity and not os.path.lexists(archive_location(home, archive_path)):
+            return n, outcome, received_at, archive_path, recorded_id
+    return None
 
 
 def _finish_archive(

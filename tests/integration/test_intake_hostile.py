@@ -329,3 +329,26 @@ def test_archive_paths_are_relative_to_the_home(home: Home, tmp_path: Path) -> N
     out = {o.submission_id: o for o in run_intake(moved)}
     assert out[PAY].status == "DUPLICATE", out[PAY].reason
     assert (moved.archive / "PAY0001" / PAY / "2" / "manifest.json").exists()
+
+
+def test_a_refused_delivery_whose_move_failed_is_archived_once_next_cycle(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (home.landing / "README.txt").write_text("hello")
+    real = service._archive
+
+    def fail(folder, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(service, "_archive", fail)
+    (first,) = run_intake(home)
+    assert first.status == "MALFORMED" and "retried next cycle" in first.reason
+    assert (home.landing / "README.txt").exists()
+
+    monkeypatch.setattr(service, "_archive", real)
+    (second,) = run_intake(home)
+    assert second.submission_id == first.submission_id  # the same delivery: no second record
+    assert second.reason == "archive of delivery 1 completed after an interrupted intake"
+    assert second.archive_path.read_text() == "hello"
+    assert landing_left(home) == []
+    assert query(home, "select count(*) from intake.deliveries") == [(1,)]
