@@ -6,7 +6,8 @@
   SIGKILL (no cleanup, no flush, no atexit: what a power cut or the OOM killer does);
 - ``SUPTECH_FAULT_AFTER=<name>:<seconds>``: the first checkpoint(<name>) starts a timer that kills the
   process that many seconds later, wherever it is then (e.g. in the middle of a dbt build);
-- ``SUPTECH_FAULT_LOG=<file>``: every checkpoint reached is appended to the file (the points a run passes).
+- ``SUPTECH_FAULT_LOG=<file>``: every checkpoint reached is appended to the file with a monotonic time (the points a
+  run passes, and when).
 
 Unset, a checkpoint costs three dict lookups.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections import Counter
 
 _seen: Counter[str] = Counter()
@@ -40,7 +42,7 @@ def checkpoint(name: str) -> None:
     _seen[name] += 1
     if log:
         with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"{name}\n")
+            fh.write(f"{name}\t{time.monotonic():.3f}\n")
     if after:
         target, seconds = _split(after)
         if target == name and _seen[name] == 1:
