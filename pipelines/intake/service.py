@@ -581,18 +581,32 @@ def _archive_and_verify(
     except OSError as exc:  # recorded: the next cycle finds the archive missing and completes the move
         reason = f"{reason}; the move to the archive failed ({printable(str(exc))[:200]}), retried next cycle"
         return IntakeOutcome(sid, status, reason, archive_path, received_at)
+    try:
+        mismatched = _archived_mismatches(pkg, before, hashes, archive_path)
+        if mismatched:
+            reason = _changed_after_commit(
+                con, home, pkg, sid, n, status, mismatched, archive_path, decided_at
+            )
+            status = lifecycle.MALFORMED
+    except Exception as exc:  # committed and archived: never a second record for this delivery
+        _rollback(con)
+        reason = f"{reason}; the archived bytes could not be verified ({type(exc).__name__}: {printable(str(exc))[:200]})"
+    return IntakeOutcome(sid, status, reason, archive_path, received_at)
+
+
+def _archived_mismatches(
+    pkg: Package, before: dict[str, Fingerprint], hashes: dict[str, str], archive_path: Path
+) -> dict[str, str | None]:
+    """Listed files whose archived bytes are not the bytes hashed (and loaded): their archived SHA-256
+    (None when no regular file is there). Only files whose fingerprint moved are hashed again."""
     after = fingerprints(archive_path, pkg)
-    moved = {p for p in before if before[p] != after.get(p)}  # only files that were hashed
     mismatched = {}
-    for rel in sorted(moved):
+    for rel in sorted(p for p in before if before[p] != after.get(p)):
         path = safe_path(archive_path, rel)
         sha = sha256_file(path) if path is not None and path.is_file() and not path.is_symlink() else None
         if sha != hashes.get(rel):
             mismatched[rel] = sha
-    if mismatched:
-        reason = _changed_after_commit(con, home, pkg, sid, n, status, mismatched, archive_path, decided_at)
-        status = lifecycle.MALFORMED
-    return IntakeOutcome(sid, status, reason, archive_path, received_at)
+    return mismatched
 
 
 def _changed_after_commit(
