@@ -352,3 +352,31 @@ def test_a_refused_delivery_whose_move_failed_is_archived_once_next_cycle(
     assert second.archive_path.read_text() == "hello"
     assert landing_left(home) == []
     assert query(home, "select count(*) from intake.deliveries") == [(1,)]
+
+
+def test_a_listed_path_through_a_folder_link_is_refused_and_kept_as_the_link(
+    home: Home, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "transactions.csv").write_bytes((EXAMPLE / "transactions.csv").read_bytes())
+    m = example_manifest(submission_id="PAY0003-2026-10-v1", enterprise_id="PAY0003")
+    next(f for f in m["files"] if f["filing_type"] == "transactions")["path"] = "sub/transactions.csv"
+    dest = copy_example_to(os.path.join(os.fsencode(home.landing), b"PAY0003", b"PAY0003-2026-10-v1"), m)
+    os.remove(os.path.join(dest, b"transactions.csv"))
+    os.symlink(os.fsencode(outside), os.path.join(dest, b"sub"))
+    delivered = tree(dest)
+    drop_examples(home.landing)
+
+    out = {o.submission_id: o for o in run_intake(home)}
+
+    assert_examples_unharmed(home)
+    o = out["PAY0003-2026-10-v1"]
+    assert o.status == "MALFORMED" and "S007" in o.reason and "passes through a link" in o.reason
+    assert tree(os.fsencode(o.archive_path)) == delivered and (o.archive_path / "sub").is_symlink()
+    assert sorted(p.name for p in outside.iterdir()) == ["transactions.csv"]  # nothing followed or moved
+    assert query(
+        home,
+        "select sha256 from intake.files where submission_id = ? and filing_type = 'transactions'",
+        [o.submission_id],
+    ) == [(None,)]
