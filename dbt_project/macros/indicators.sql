@@ -55,5 +55,9 @@
 
 {#- A number as text for messages and evidence, rounded to `digits` places. -#}
 {% macro num_text(expr, digits=2) -%}
-    cast(round(cast({{ expr }} as {{ type_double() }}), {{ digits }}) as {{ dbt.type_string() }})
+    case
+        when isfinite(cast({{ expr }} as {{ type_double() }}))
+            then cast(round(cast({{ expr }} as {{ type_double() }}), {{ digits }}) as {{ dbt.type_string() }})
+        when {{ expr }} is not null then 'n/a'
+    end
 {%- endmacro %}

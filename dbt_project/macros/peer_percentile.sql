@@ -43,7 +43,7 @@
             and pctl_scored.enterprise_id <> peer_values.enterprise_id
         {{ join_threshold(param, alias='pctl_fraction', ent_type='pctl_scored.ent_type',
                           on_date='pctl_scored.period_end', indicator_column='pctl_scored.indicator_id') }}
-        where peer_values.value is not null
+        where {{ finite_or_null('peer_values.value') }} is not null
     ),
 
     pctl_positions as (

@@ -21,7 +21,8 @@
     sqrt(noise_sd^2 + median comparator noise_sd^2), so a move that sampling alone explains never fires.
 
     `values` names a relation or CTE with enterprise_id, ent_type, period, indicator_id, metric,
-    dimension, dimension_value and value (null values are scored as nothing and never compared with).
+    dimension, dimension_value and value (null, NaN and infinite values are scored as nothing and never
+    compared with; a z or relative change that is not a finite number is null, shown as 'n/a').
     The macro is a parenthesised subquery: `left join {{ robust_screen('x', 'peers') }} as screen on ...`
     with one row per row of `values` and the columns
       enterprise_id, period, indicator_id, metric, dimension, dimension_value (the key),
@@ -59,8 +60,8 @@
         select
             {% for k in keys %}screen_values.{{ k }},
             {% endfor %}screen_values.ent_type,
-            screen_values.value,
-            {{ ('screen_values.' ~ noise_sd) if noise_sd else 'cast(null as ' ~ type_double() ~ ')' }} as noise_sd,
+            {{ finite_or_null('screen_values.value') }} as value,
+            {{ finite_or_null('screen_values.' ~ noise_sd) if noise_sd else 'cast(null as ' ~ type_double() ~ ')' }} as noise_sd,
             {{ period_end('screen_values.period') }} as period_end
         from {{ values }} as screen_values
     ),
@@ -80,7 +81,7 @@
             {% for k in base %}{{ bases }}.{{ k }},
             {% endfor %}other_values.period as other_period,
             other_values.value as other_value,
-            {{ ('other_values.' ~ noise_sd) if noise_sd else 'cast(null as ' ~ type_double() ~ ')' }} as other_noise,
+            {{ finite_or_null('other_values.' ~ noise_sd) if noise_sd else 'cast(null as ' ~ type_double() ~ ')' }} as other_noise,
             {{ 'dense_rank' if day else 'row_number' }}() over (
                 partition by {% for k in base %}{{ bases }}.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
                 order by other_values.period desc
@@ -99,7 +100,7 @@
             and {{ bases }}.enterprise_id = other_values.enterprise_id
             and other_values.period < {{ bases }}.period
             {%- endif %}
-        where other_values.value is not null
+        where {{ finite_or_null('other_values.value') }} is not null
     ),
 
     screen_window as (
@@ -176,8 +177,8 @@
     screen_scores as (
         select
             screen_measures.*,
-            (value - screen_median) / nullif(screen_sigma, 0) as screen_z,
-            abs(value - screen_median) / nullif(screen_scale, 0) as screen_rel_change,
+            {{ finite_or_null('(value - screen_median) / nullif(screen_sigma, 0)') }} as screen_z,
+            {{ finite_or_null('abs(value - screen_median) / nullif(screen_scale, 0)') }} as screen_rel_change,
             greatest(screen_z_threshold * screen_sigma, screen_min_rel_change * screen_scale) as screen_distance
         from screen_measures
     )

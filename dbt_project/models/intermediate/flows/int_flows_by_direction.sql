@@ -5,14 +5,14 @@
 -- FLOW-002 read it. inflow_sq / outflow_sq = the sum over external counterparties of the square of each
 -- one's amount: the sampling noise of the amounts and of the shares built on them (a sum over
 -- counterparties who come and go varies by the square root of it; counterparties, not legs, because one
--- party's legs come and go together).
+-- party's legs come and go together). Summed exactly (money_product_sum): the same bits on every run.
 {%- set party_sums %}
         sum(case when flow_direction = 'inflow' then amount_cny else 0 end) as party_inflow,
         sum(case when flow_direction = 'outflow' then amount_cny else 0 end) as party_outflow
 {%- endset %}
 {%- set square_sums %}
-        sum(cast(party_inflow as {{ type_double() }}) * party_inflow) as inflow_sq,
-        sum(cast(party_outflow as {{ type_double() }}) * party_outflow) as outflow_sq
+        {{ money_product_sum('party_inflow', 'party_inflow') }} as inflow_sq,
+        {{ money_product_sum('party_outflow', 'party_outflow') }} as outflow_sq
 {%- endset %}
 {%- set dimensions = ['cp_sector', 'cp_region', 'cp_country', 'is_cross_border', 'is_related_party'] %}
 {%- set flow_sums %}

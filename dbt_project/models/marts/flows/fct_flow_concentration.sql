@@ -46,7 +46,7 @@ measures as (
         {{ period_index('enterprise_periods.period') }} as period_index,
         count(ranked.counterparty) as counterparties,
         coalesce(sum(ranked.amount), 0) as outflow,
-        sum(cast(ranked.amount as {{ type_double() }}) * cast(ranked.amount as {{ type_double() }})) as sum_of_squares,
+        {{ money_product_sum('ranked.amount', 'ranked.amount') }} as sum_of_squares,
         max(ranked.amount) as top1_amount,
         sum(case when ranked.amount_rank <= 10 then ranked.amount end) as top10_amount,
         max(case when ranked.amount_rank = 1 then ranked.counterparty end) as top1_counterparty

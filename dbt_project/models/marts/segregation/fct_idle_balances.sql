@@ -134,9 +134,9 @@ measured as (
         coalesce(sum(account_minimum.closing), 0) as denominator,
         cast(sum(account_minimum.minimum) as {{ type_double() }}) / nullif(sum(account_minimum.closing), 0) as value,
         count(account_minimum.account_id) as lender_accounts,
-        sum(cast(account_minimum.minimum as {{ type_double() }}) * account_minimum.minimum) as sum_mm,
-        sum(cast(account_minimum.minimum as {{ type_double() }}) * account_minimum.closing) as sum_mc,
-        sum(cast(account_minimum.closing as {{ type_double() }}) * account_minimum.closing) as sum_cc
+        {{ money_product_sum('account_minimum.minimum', 'account_minimum.minimum') }} as sum_mm,
+        {{ money_product_sum('account_minimum.minimum', 'account_minimum.closing') }} as sum_mc,
+        {{ money_product_sum('account_minimum.closing', 'account_minimum.closing') }} as sum_cc
     from platform_periods
     left join account_minimum
         on platform_periods.submission_id = account_minimum.submission_id
