@@ -118,7 +118,7 @@ def published_snapshot(context: AssetExecutionContext, suptech: SupTechHome) -> 
     (pipelines/warehouse/publish.py); the metadata and reports come from the analysts' one."""
     home = suptech.resolve()
     with writer_lock(home):
-        path = publish_snapshot(home)
+        path = publish_snapshot(home, _as_of(context))
     return dg.MaterializeResult(metadata=_snapshot_metadata(home, path))
 
 
