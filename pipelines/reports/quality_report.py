@@ -127,7 +127,11 @@ class QualityReport:
             "findings",
             "skipped",
         )
-        hits = df.filter(pl.col("with_findings") > 0).sort("hit_rate", descending=True).head(20)
+        hits = (
+            df.filter(pl.col("with_findings") > 0)
+            .sort(["hit_rate", "rule_id"], descending=[True, False])
+            .head(20)
+        )
         chart = (
             hbar_chart(
                 [(r, float(v)) for r, v in hits.select("rule_id", "hit_rate").iter_rows()],

@@ -103,7 +103,9 @@ class SupervisionReport:
         return _q(
             self.con,
             "select * from marts.fct_indicator_values where indicator_id = ? "
-            + (f"and {where} " if where else ""),
+            + (f"and {where} " if where else "")
+            # a stable row order: charts sum and average the rows in it (same bytes on every run)
+            + "order by enterprise_id, period, metric, dimension, dimension_value, as_of_date",
             [indicator_id, *params],
         )
 
@@ -131,7 +133,7 @@ class SupervisionReport:
         subs = _q(
             self.con,
             "select status, count(*) as submissions, count(distinct enterprise_id) as enterprises "
-            "from intake.submissions where period = ? group by 1 order by 2 desc",
+            "from intake.submissions where period = ? group by 1 order by 2 desc, 1",
             [self.period],
         )
         parts = [
@@ -257,7 +259,7 @@ class SupervisionReport:
                 df.filter(pl.col("dimension") == dim)
                 .group_by("dimension_value")
                 .agg(pl.col("value").sum())
-                .sort("value", descending=True)
+                .sort(["value", "dimension_value"], descending=[True, False])
                 .head(12)
             )
             if not agg.is_empty():
@@ -348,7 +350,11 @@ class SupervisionReport:
         if aml.is_empty():
             out.append(_no_data("AML alerts"))
         else:
-            counts = aml.group_by("indicator_id", "indicator_name").len().sort("len", descending=True)
+            counts = (
+                aml.group_by("indicator_id", "indicator_name")
+                .len()
+                .sort(["len", "indicator_id"], descending=[True, False])
+            )
             items = [(f"{i} {n or ''}", float(c)) for i, n, c in counts.iter_rows()]
             out.append(hbar_chart(items, f"AML alerts by typology, {self.period}", color=PALETTE[4]))
         if self.has_alerts:
