@@ -14,6 +14,7 @@ directly with take_in (no dbt).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 import duckdb
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from pipelines.home import Home
 from pipelines.intake.service import take_in
@@ -37,6 +39,11 @@ EXAMPLE = EXAMPLES / "PAY0001" / "PAY0001-2026-10-v1"
 EXAMPLE_IDS = {"PAY0001-2026-10-v1": 9, "P2P0001-2026-10-v1": 14}  # their transactions rows
 EXAMPLE_MANIFEST = json.loads((EXAMPLE / "manifest.json").read_text(encoding="utf-8"))
 STATS: Counter = Counter()
+# Hypothesis keeps its caches in ./.hypothesis by default: in a temporary folder instead (no example database,
+# the examples are derandomized), so test runs leave nothing in the work tree
+HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="suptech-hypothesis-")
+set_hypothesis_home_dir(HYPOTHESIS_HOME)
+atexit.register(shutil.rmtree, HYPOTHESIS_HOME, True)
 
 # ---- strategies ------------------------------------------------------------------------------------------
 
@@ -226,6 +233,7 @@ def landing_left(landing: bytes) -> list[bytes]:
     max_examples=40,
     deadline=None,
     derandomize=True,  # the same examples on every run (CI): a failure reproduces
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(st.lists(deliveries(), min_size=1, max_size=3))
