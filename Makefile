@@ -12,7 +12,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup setup-browser demo test lint format dbt-parse dev clean docs
+.PHONY: setup setup-browser demo test lint format dbt-parse dev clean docs reliability
 
 setup: $(VENV)/.installed
 
@@ -65,3 +65,20 @@ dev: setup dbt-parse
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var dbt_project/target dbt_project/logs
+
+# R2 at a larger scale: SIGKILL chains and kills inside dbt on `tiny` synthetic markets, every recovered
+# state compared with an uninterrupted run (docs/reliability.md). RELIABILITY_SEEDS / _CHAINS / _KILLS /
+# _DBT_KILLS size it; results in var/reliability.jsonl.
+RELIABILITY_SEEDS ?= 1,2
+RELIABILITY_CHAINS ?= 3
+RELIABILITY_KILLS ?= 5
+RELIABILITY_DBT_KILLS ?= 2
+reliability: setup dbt-parse
+	mkdir -p var && rm -f var/reliability.jsonl
+	SUPTECH_RELIABILITY=1 SUPTECH_RELIABILITY_SEEDS=$(RELIABILITY_SEEDS) SUPTECH_RELIABILITY_CHAINS=$(RELIABILITY_CHAINS) \
+		SUPTECH_RELIABILITY_KILLS=$(RELIABILITY_KILLS) SUPTECH_RELIABILITY_DBT_KILLS=$(RELIABILITY_DBT_KILLS) \
+		SUPTECH_RELIABILITY_LOG=$(CURDIR)/var/reliability.jsonl \
+		$(BIN)/pytest -q -n 0 -p no:cacheprovider tests/reliability/test_kill_recovery.py -k reliability_tiny_market
+	$(BIN)/python -c "import json; rs=[json.loads(l) for l in open('var/reliability.jsonl')]; \
+		k=sum(sum(x.endswith('(-9)') for x in r['kills']) for r in rs); \
+		print(f'{k} kills in {len(rs)} recoveries compared, {sum(bool(r[\"differences\"]) for r in rs)} with differences')"

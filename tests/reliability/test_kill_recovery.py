@@ -115,6 +115,7 @@ def kill_chain(home: Home, seed: int, passes: list, kills: int, first: str | Non
     done: list[str] = []
     tries = chain_plan(rng, passes, first)
     while sum(k.endswith("(-9)") for k in done) < kills:
+        assert len(done) < 4 * kills, f"the faults did not kill the cycle: {done}"
         at, after = tries.pop(0) if tries else (rng.choice(ALWAYS), None)
         started = time.perf_counter()
         code = run_forked(home, build_marts=False, fault_at=at, fault_after=after)
