@@ -20,7 +20,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from pipelines.calendar import close_at, manifest_grace_seconds
 from pipelines.dbt_runner import DBT_PROJECT_DIR, ensure_manifest
 from pipelines.home import Home
-from pipelines.intake.package import discover
+from pipelines.intake.package import discover, printable
 from pipelines.warehouse.db import connect_reader, connect_writer, publish_snapshot, writer_lock
 
 AS_OF_TAG = "suptech/as_of"
@@ -181,9 +181,12 @@ def landing_sensor(context: SensorEvaluationContext, suptech: SupTechHome):
             )
         )
     key = "|".join(f"{p.folder}@{p.manifest_mtime.timestamp()}" for p in packages)
-    context.log.info(f"found {len(packages)} package(s): " + ", ".join(p.folder_id for p in packages[:20]))
-    # a stable key (not hash(): randomised per process) so the same packages never start two runs
-    run_key = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    context.log.info(
+        f"found {len(packages)} package(s): " + ", ".join(printable(p.folder_id) for p in packages[:20])
+    )
+    # a stable key (not hash(): randomised per process) so the same packages never start two runs; names
+    # that are not UTF-8 keep their bytes (surrogate escapes)
+    run_key = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
     return dg.RunRequest(run_key=run_key, tags={AS_OF_TAG: now.isoformat()})
 
 

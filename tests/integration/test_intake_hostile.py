@@ -14,9 +14,11 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from pipelines import definitions
 from pipelines.home import Home
 from pipelines.intake import service
 from pipelines.intake.service import take_in
@@ -133,6 +135,9 @@ def test_non_utf8_names_get_a_status_and_are_archived(home: Home) -> None:
     ent_dir = copy_example_to(os.path.join(landing, b"PAY\xfe0004", b"PAY0004-2026-10-v1"))
     delivered = {folder: tree(folder), ent_dir: tree(ent_dir)}
     drop_examples(home.landing)
+    # the landing sensor keys its run on the folder names: it must not fail on bytes that are not UTF-8
+    with dg.build_sensor_context(resources={"suptech": definitions.SupTechHome(home=str(home.root))}) as ctx:
+        assert isinstance(definitions.landing_sensor(ctx), dg.RunRequest)
 
     outcomes = run_intake(home)
 
