@@ -187,6 +187,8 @@ def run_forked(
 
 def timeline(log: Path) -> list[tuple[str, float]]:
     """The checkpoints a run passed, in order, with seconds since its first (from its SUPTECH_FAULT_LOG)."""
+    if not log.exists():  # a run that passed no checkpoint
+        return []
     rows = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines() if line]
     t0 = float(rows[0][1]) if rows else 0.0
     return [(name, float(t) - t0) for name, t in rows]
