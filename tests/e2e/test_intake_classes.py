@@ -3,11 +3,11 @@ v1 is final (MALFORMED or REJECTED) and its corrected v2 is current; a missing f
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from pipelines.evaluate.detection import evaluate, read_truth
 from pipelines.synth.inject import REGISTRY
+from pipelines.warehouse.db import connect_reader
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,8 @@ BROKEN_STATUS = {"syntax": "MALFORMED", "validity": "REJECTED"}
 
 @pytest.fixture(scope="module")
 def cycle(tiny_cycle):
-    con = duckdb.connect(str(tiny_cycle.report.snapshot), read_only=True)
+    # the ground truth names filed record keys: evaluate on the auditor snapshot (filed identifiers)
+    con = connect_reader(tiny_cycle.home, kind="auditor")
     yield read_truth(tiny_cycle.truth_file), con
     con.close()
 
