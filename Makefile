@@ -12,7 +12,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup setup-browser demo test lint format dbt-parse dev clean docs reliability
+.PHONY: setup setup-browser demo test lint format dbt-parse dev clean docs reliability serve
 
 setup: $(VENV)/.installed
 
@@ -62,6 +62,10 @@ docs: setup  # regenerate the generated docs (tests fail when they are stale)
 
 dev: setup dbt-parse
 	SUPTECH_HOME=$${SUPTECH_HOME:-$(CURDIR)/var} $(BIN)/dagster dev -w workspace.yaml
+
+# The filing API on 127.0.0.1:$SUPTECH_PORT (default 8000) against $SUPTECH_HOME (default the demo's home).
+serve: setup
+	SUPTECH_HOME=$${SUPTECH_HOME:-$(DEMO_HOME)} $(BIN)/suptech serve --port $${SUPTECH_PORT:-8000}
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var dbt_project/target dbt_project/logs
