@@ -62,7 +62,7 @@ def synth(home_dir, preset, seed, inject, start_period, months, enterprises, tru
 
     Example: suptech synth --preset tiny --seed 7
     """
-    from pipelines.synth import generate
+    from pipelines.synth.run import generate
 
     home = Home.resolve(home_dir).ensure()
     truth_file = Path(truth) if truth else home.truth / f"truth-{preset}-{seed}.jsonl"

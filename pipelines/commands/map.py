@@ -14,7 +14,7 @@ DEFAULT_DATA = "/work/shared/data"
 
 
 def register(cli: click.Group) -> None:
-    from pipelines.mappings.convert import datasets
+    from pipelines.mappings.common import datasets
 
     @cli.command("map")
     @click.argument("dataset", type=click.Choice(datasets()))

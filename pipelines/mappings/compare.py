@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.mappings.convert import load_config
+from pipelines.mappings.common import load_config
 
 
 def complaints_from_raw(data_root: Path, limit: int | None = None) -> pl.DataFrame:

@@ -8,50 +8,36 @@ from outside, out to outside, or between two wallets — with its bank leg on th
 openings are the smallest that keep every running balance non-negative (or the source's own opening
 balance when it is larger), so every ledger identity holds by construction. Txn ids carry the source row
 number (`<enterprise>-T<row>C`), which is how the labels are joined back (pipelines.mappings.labels).
+kind `complaints` (CFPB) is below too; kind `loans` (LendingClub) is pipelines.mappings.loans. What the kinds
+share (configs, profile, balance rows, writing a package) is pipelines.mappings.common; `map_dataset` runs
+any of them.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import polars as pl
-import yaml
 
-from pipelines.calendar import period_bounds, required_filing_types
-from pipelines.contracts import load_contracts
-from pipelines.synth import package
-from pipelines.synth.identity import id_hash
-from pipelines.synth.uscc import make as make_uscc
+from pipelines.calendar import period_bounds
+from pipelines.filing_package.identity import id_hash
+from pipelines.mappings.common import (
+    CAPITAL,
+    OWN,
+    REGION,
+    MapResult,
+    daily_balances,
+    load_config,
+    month_starts,
+    period_days,
+    period_label,
+    profile_table,
+    write_package,
+)
+from pipelines.mappings.loans import loan_packages
 
-HERE = Path(__file__).parent
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-REGION = "310115"  # Shanghai Pudong: the mapped enterprise's and its parties' district
-CAPITAL = 100_000_000 * 100  # paid-in capital, cents
 OPENED_BEFORE = 30  # days: wallets open before the first period, so their first opening may be > 0
-OWN = {"RC1": ("RESERVE_CENTRAL", "PBOC"), "OF1": ("OWN_FUNDS", "ICBC")}
-
-
-def datasets() -> list[str]:
-    return sorted(p.stem for p in HERE.glob("*.yml"))
-
-
-def load_config(dataset: str) -> dict:
-    path = HERE / f"{dataset}.yml"
-    if not path.exists():
-        raise ValueError(f"unknown dataset {dataset!r}; known: {datasets()}")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-@dataclass
-class MapResult:
-    dataset: str
-    enterprise_id: str
-    packages: list[str]
-    rows: int
 
 
 # ---- source rows -> movements ------------------------------------------------------------------------
@@ -180,73 +166,6 @@ def _parties(mv: pl.DataFrame, cfg: dict, eid: str, onboard: date) -> pl.DataFra
     )
 
 
-def _profile(cfg: dict) -> pl.DataFrame:
-    eid = cfg["enterprise_id"]
-    serial = int(hashlib.sha256(eid.encode()).hexdigest(), 16) % 31**7
-    return pl.DataFrame(
-        {
-            "enterprise_id": [eid],
-            "uscc": [make_uscc(REGION, serial)],
-            "name": [cfg.get("name", f"{cfg['dataset']} (mapped public dataset)")[:200]],
-            "ent_type": [cfg["ent_type"]],
-            "licence_no": [f"Z2031{serial:010d}"],
-            "province_code": [REGION[:2] + "0000"],
-            "custodian_bank_code": pl.Series([None], dtype=pl.String),
-            "paid_in_capital": [CAPITAL],
-            "report_currency": ["CNY"],
-        }
-    )
-
-
-def _empty(filing_type: str) -> pl.DataFrame:
-    """Zero rows with the contract's columns (the source has nothing of this filing type)."""
-    return pl.DataFrame(schema={c.name: pl.String for c in load_contracts()[filing_type].columns})
-
-
-def _period_of(d: date) -> str:
-    return f"{d:%Y-%m}"
-
-
-BALANCE_COLUMNS = (
-    "account_id",
-    "biz_date",
-    "opening",
-    "credits",
-    "debits",
-    "closing",
-    "bank_confirmed_closing",
-)
-
-
-def period_days(label: str) -> list[date]:
-    """Every day of period `label` (YYYY-MM)."""
-    p_first, p_last = period_bounds(label)
-    return [p_first + timedelta(days=k) for k in range((p_last - p_first).days + 1)]
-
-
-def daily_balances(
-    account_id: str, days: list[date], start: int, flows: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Daily balance rows of an own account (BALANCE_COLUMNS, bank-confirmed = closing): opening `start` on
-    the first day, then each day's credits and debits from `flows` (columns day, credits, debits; none: a
-    constant balance)."""
-    grid = pl.DataFrame({"biz_date": days})
-    if flows is None:
-        moved = grid.with_columns(credits=pl.lit(0, dtype=pl.Int64), debits=pl.lit(0, dtype=pl.Int64))
-    else:
-        moved = grid.join(flows, left_on="biz_date", right_on="day", how="left").fill_null(0)
-    return (
-        moved.sort("biz_date")
-        .with_columns(closing=start + (pl.col("credits") - pl.col("debits")).cum_sum())
-        .with_columns(
-            account_id=pl.lit(account_id),
-            opening=pl.col("closing") - pl.col("credits") + pl.col("debits"),
-            bank_confirmed_closing="closing",
-        )
-        .select(BALANCE_COLUMNS)
-    )
-
-
 def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:
     eid, ent_type = cfg["enterprise_id"], cfg["ent_type"]
     mv = movements(cfg, data_root, limit).with_columns(period=pl.col("ts").dt.strftime("%Y-%m"))
@@ -265,7 +184,7 @@ def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int |
     periods = sorted(mv["period"].unique().to_list())
     first, _ = period_bounds(periods[0])
     written = []
-    for label in [_period_of(d) for d in _months(first, period_bounds(periods[-1])[0])]:
+    for label in [period_label(d) for d in month_starts(first, period_bounds(periods[-1])[0])]:
         _, p_last = period_bounds(label)
         days = period_days(label)
         pm = mv.filter(pl.col("period") == label)
@@ -334,39 +253,16 @@ def transaction_packages(cfg: dict, data_root: Path, landing: Path, limit: int |
             customer_bal_less_stable=total - (total * 7) // 10,
         )
         tables = {
-            "enterprise_profile": _profile(cfg),
+            "enterprise_profile": profile_table(cfg),
             "parties": parties,
             "accounts": accounts,
             "account_balances": balances,
             "transactions": _legs(pm, eid),
             "liquidity": liquidity,
         }
-        sid = _write(landing, eid, ent_type, label, tables)
+        sid = write_package(landing, eid, ent_type, label, tables)
         written.append(sid)
     return MapResult(cfg["dataset"], eid, written, mv.height)
-
-
-def _write(landing: Path, eid: str, ent_type: str, label: str, tables: dict[str, pl.DataFrame]) -> str:
-    """One complete first version: every owed filing type (zero rows where `tables` has none), manifest
-    last, delivered two days after the period end (on time)."""
-    sid = f"{eid}-{label}-v1"
-    files = [
-        package.encode(ft, tables.get(ft, _empty(ft)), compress=False)
-        for ft in required_filing_types()[ent_type]
-    ]
-    head = {
-        "spec_version": "1.0",
-        "submission_id": sid,
-        "enterprise_id": eid,
-        "period": label,
-        "version": 1,
-        "supersedes": None,
-    }
-    _, p_last = period_bounds(label)
-    package.write(
-        landing / eid / sid, head, files, datetime.combine(p_last + timedelta(days=2), time(10), SHANGHAI)
-    )
-    return sid
 
 
 def _own_books(eid: str, label: str, opened: date) -> dict[str, pl.DataFrame]:
@@ -445,20 +341,12 @@ def complaint_packages(cfg: dict, data_root: Path, landing: Path, limit: int | N
         "enterprise_id", "period", maintain_order=True
     ):
         tables = {
-            "enterprise_profile": _profile({**profile_cfg, "enterprise_id": eid, "name": names[eid]}),
+            "enterprise_profile": profile_table({**profile_cfg, "enterprise_id": eid, "name": names[eid]}),
             "complaints": rows.drop("period"),
             **_own_books(eid, label, first_day - timedelta(days=365)),
         }
-        written.append(_write(landing, eid, cfg["ent_type"], label, tables))
+        written.append(write_package(landing, eid, cfg["ent_type"], label, tables))
     return MapResult(cfg["dataset"], f"{len(companies)} enterprises", written, complaints.height)
-
-
-def _months(first: date, last_first: date) -> list[date]:
-    out, d = [], first
-    while d <= last_first:
-        out.append(d)
-        d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
-    return out
 
 
 def map_dataset(dataset: str, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:
@@ -468,7 +356,5 @@ def map_dataset(dataset: str, data_root: Path, landing: Path, limit: int | None 
     if cfg["kind"] == "complaints":
         return complaint_packages(cfg, data_root, landing, limit)
     if cfg["kind"] == "loans":
-        from pipelines.mappings.loans import loan_packages  # loans.py builds on this module's helpers
-
         return loan_packages(cfg, data_root, landing, limit)
     raise ValueError(f"{dataset}: mapping kind {cfg['kind']!r} is not implemented")

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.mappings.convert import load_config, movements
+from pipelines.mappings.common import load_config
+from pipelines.mappings.convert import movements
 
 
 @dataclass

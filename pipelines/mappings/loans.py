@@ -13,19 +13,19 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.calendar import period_bounds
-from pipelines.mappings.convert import (
+from pipelines.filing_package.identity import id_hash
+from pipelines.mappings.common import (
     BALANCE_COLUMNS,
     CAPITAL,
     OWN,
     REGION,
     MapResult,
-    _months,
-    _profile,
-    _write,
     daily_balances,
+    month_starts,
     period_days,
+    profile_table,
+    write_package,
 )
-from pipelines.synth.identity import id_hash
 
 OPEN = ("current", "overdue")
 CUSTODY, OWN_FUNDS = "RC1", "OF1"
@@ -328,9 +328,9 @@ def loan_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None =
         kyc_class=pl.lit("III"),
         dishonest_flag=pl.lit(False),
     )
-    profile = _profile(cfg).with_columns(custodian_bank_code=pl.lit(cfg["custodian_bank"]))
+    profile = profile_table(cfg).with_columns(custodian_bank_code=pl.lit(cfg["custodian_bank"]))
     written = []
-    for month in _months(first_day.replace(day=1), period_bounds(snapshot)[0]):
+    for month in month_starts(first_day.replace(day=1), period_bounds(snapshot)[0]):
         label = f"{month:%Y-%m}"
         p_first, p_last = period_bounds(label)
         loans = month_loans(book, sched, eid, label, snapshot)
@@ -362,5 +362,5 @@ def loan_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None =
             "transactions": lg.filter(pl.col("value_date").is_between(p_first, p_last)),
             **month_books(book, posts, eid, label, cfg, opened),
         }
-        written.append(_write(landing, eid, cfg["ent_type"], label, tables))
+        written.append(write_package(landing, eid, cfg["ent_type"], label, tables))
     return MapResult(cfg["dataset"], eid, written, book.height)

@@ -2,26 +2,14 @@
 
 18 characters from ``0-9A-HJ-NPQRTUWXY``; the last is a check character over the first 17:
 check = 31 - (sum(value(c_i) * w_i) mod 31), where 31 becomes 0, and value is the position in CHARSET.
+The Python form is pipelines.filing_package.uscc's (the one implementation, re-exported here).
 """
 
 from __future__ import annotations
 
-CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def check_character(first17: str) -> str:
-    """The check character for the first 17 characters (raises ValueError on a foreign character)."""
-    if len(first17) != 17:
-        raise ValueError("need the first 17 characters of a USCC")
-    total = sum(CHARSET.index(ch) * w for ch, w in zip(first17, WEIGHTS, strict=True))
-    return CHARSET[(31 - total % 31) % 31]
-
-
-def is_valid(uscc: str | None) -> bool:
-    if uscc is None or len(uscc) != 18 or any(ch not in CHARSET for ch in uscc):
-        return False
-    return uscc[17] == check_character(uscc[:17])
+from pipelines.filing_package.uscc import CHARSET, WEIGHTS
+from pipelines.filing_package.uscc import check_character as check_character
+from pipelines.filing_package.uscc import is_valid as is_valid
 
 
 def sql_is_valid(col: str) -> str:

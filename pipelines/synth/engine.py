@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.synth import aml, complaints, delivery, filings, incidents, package
+from pipelines.filing_package import writer
+from pipelines.synth import aml, complaints, delivery, filings, incidents
 from pipelines.synth.balances import derive, negative_rows
 from pipelines.synth.business import module
 from pipelines.synth.inject import REGISTRY, Case, Context, Injector
@@ -236,14 +237,14 @@ def _deliver(
     if missing:
         raise AssertionError(f"{eid}: no table for {missing}")
 
-    def files(tabs: dict[str, pl.DataFrame]) -> list[package.FileOut]:
+    def files(tabs: dict[str, pl.DataFrame]) -> list[writer.FileOut]:
         return [
-            package.encode(ft, tabs[ft], compress=ft == "transactions" and job.gzip_transactions)
+            writer.encode(ft, tabs[ft], compress=ft == "transactions" and job.gzip_transactions)
             for ft in owed
         ]
 
     clean = files(tables)
-    versions: list[tuple[list[package.FileOut], datetime, object]] = []
+    versions: list[tuple[list[writer.FileOut], datetime, object]] = []
     if resubmitting:
         inj, ctx = resubmitting[0]
         v1_at, v2_at = delivery.broken_then_fixed(rng, period)
@@ -269,7 +270,7 @@ def _deliver(
             "version": v,
             "supersedes": previous,
         }
-        package.write(job.landing / eid / sid, head, fs, at, tamper)
+        writer.write(job.landing / eid / sid, head, fs, at, tamper)
         result.packages.append((sid, at))
         previous = sid
     for ft in owed:

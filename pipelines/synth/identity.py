@@ -1,16 +1,12 @@
-"""Who is who: region codes, banks, names, personal identifiers and their id_hash."""
+"""Who is who in the synthetic market: region codes, banks, names, personal identifiers and their id_hash
+(the hash itself is the package format's: pipelines.filing_package.identity)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 import numpy as np
 
-from pipelines.synth import uscc
-
-# The generator's own key for id_hash (HMAC-SHA256 of "<id_type>:<identifier>").
-SALT = b"suptech-synth-salt-v1"
+from pipelines.filing_package import uscc
+from pipelines.filing_package.identity import id_hash
 
 # Real GB/T 2260 district codes, with the city they belong to.
 REGIONS: tuple[str, ...] = (
@@ -154,11 +150,6 @@ SUFFIX = {
     "CF": "众筹科技有限公司",
     "WM": "基金销售有限公司",
 }
-
-
-def id_hash(id_type: str, identifier: str) -> str:
-    msg = f"{id_type}:{identifier.strip().upper()}".encode()
-    return hmac.new(SALT, msg, hashlib.sha256).hexdigest()
 
 
 def enterprise_name(ent_type: str, region: str, n: int) -> str:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.synth import identity, uscc
+from pipelines.filing_package import uscc
+from pipelines.synth import identity
 from pipelines.synth.presets import ENT_TYPES, LEG_SHARE, SIZE_DECADES
 from pipelines.synth.rng import stream
 

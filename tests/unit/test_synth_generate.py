@@ -17,9 +17,10 @@ import polars as pl
 import pytest
 
 from pipelines.contracts import load_contracts
-from pipelines.synth import generate, selfcheck
+from pipelines.synth import selfcheck
 from pipelines.synth.inject import DEFAULT_CLASSES, REGISTRY
 from pipelines.synth.periods import SHANGHAI, period_of
+from pipelines.synth.run import generate
 from pipelines.synth.seeds import filing_requirements
 from pipelines.synth.truth import read as read_truth
 from pipelines.synth.truth import summary_path

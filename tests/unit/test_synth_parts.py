@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipelines.filing_package.identity import id_hash
 from pipelines.synth.business.common import (
     T_LEGAL,
     T_NATURAL,
@@ -13,7 +14,6 @@ from pipelines.synth.business.common import (
     group_cumsum,
     split_proportional,
 )
-from pipelines.synth.identity import id_hash
 from pipelines.synth.ledger import COLUMNS, Ledger
 from pipelines.synth.periods import add_months, ordinal, period_of
 from pipelines.synth.rng import benford_mantissa, decade_uniform, stream

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from pipelines.synth.inject import REGISTRY, plan_cases
-from pipelines.synth.inject.planner import MAX_STACK, cases_per_class
+from pipelines.synth.inject import REGISTRY
+from pipelines.synth.inject.planner import MAX_STACK, cases_per_class, plan_cases
 from pipelines.synth.periods import periods as make_periods
 from pipelines.synth.population import plan_market
 from pipelines.synth.presets import PRESETS

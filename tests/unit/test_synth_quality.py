@@ -11,11 +11,13 @@ import duckdb
 import pytest
 
 from pipelines.quality.thresholds import threshold
-from pipelines.synth import generate, selfcheck
-from pipelines.synth.inject import REGISTRY, plan_cases
+from pipelines.synth import selfcheck
+from pipelines.synth.inject import REGISTRY
+from pipelines.synth.inject.planner import plan_cases
 from pipelines.synth.periods import periods as make_periods
 from pipelines.synth.population import plan_market
 from pipelines.synth.presets import PRESETS
+from pipelines.synth.run import generate
 from pipelines.synth.truth import read as read_truth
 
 CLASSES = ["quality.round_numbers", "quality.copy_forward", "quality.benford", "macro.sudden_jump"]

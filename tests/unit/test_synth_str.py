@@ -10,12 +10,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipelines.synth import aml, engine, generate, selfcheck
-from pipelines.synth.inject import DEFAULT_CLASSES, plan_cases
+from pipelines.synth import aml, engine, selfcheck
+from pipelines.synth.inject import DEFAULT_CLASSES
+from pipelines.synth.inject.planner import plan_cases
 from pipelines.synth.periods import period_of
 from pipelines.synth.periods import periods as make_periods
 from pipelines.synth.population import plan_market
 from pipelines.synth.presets import PRESETS
+from pipelines.synth.run import generate
 
 SEP = period_of("2026-09")
 CNY = 100

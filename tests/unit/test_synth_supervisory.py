@@ -8,8 +8,9 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from pipelines.synth import generate, selfcheck
+from pipelines.synth import selfcheck
 from pipelines.synth.periods import period_of
+from pipelines.synth.run import generate
 from pipelines.synth.truth import read as read_truth
 
 CLASSES = [

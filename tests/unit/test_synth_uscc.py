@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.filing_package import uscc
 from pipelines.quality.uscc import CHARSET, WEIGHTS, check_character, is_valid
-from pipelines.synth import uscc
 
 
 @pytest.mark.parametrize("code", ["91310115MA1K000190", "91440300MA5D000129"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.quality.uscc import CHARSET
+from pipelines.filing_package.uscc import CHARSET
 from pipelines.synth.inject.base import Context, Injector, register
 
 

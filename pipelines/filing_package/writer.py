@@ -1,5 +1,5 @@
-"""Write one submission package: the files, then manifest.json last (temp name + rename), stamped with the
-package's delivery time."""
+"""Write one submission package (spec/filings.md): the files, then manifest.json last (temp name + rename),
+stamped with the package's delivery time. Used by the generator and the real-data mappings alike."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.synth.tables import control_totals, csv_bytes
+from pipelines.filing_package.formats import control_totals, csv_bytes
 
 GZIP_LEVEL = 3
 

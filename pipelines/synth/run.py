@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.synth import engine
-from pipelines.synth.inject import DEFAULT_CLASSES, plan_cases
+from pipelines.synth.inject import DEFAULT_CLASSES
+from pipelines.synth.inject.planner import plan_cases
 from pipelines.synth.periods import periods as make_periods
 from pipelines.synth.population import plan_market
 from pipelines.synth.presets import PRESETS
