@@ -4,10 +4,10 @@ home to compare: content fingerprints of every curated table and the bytes of ev
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import multiprocessing.context
 import os
-import signal
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,21 +108,83 @@ def state(home: Home) -> State:
     )
 
 
-def warm(build_marts: bool) -> None:
-    """Import what a cycle imports, once, before forking (else every child pays seconds of imports)."""
-    import pipelines.cycle  # noqa: F401
-    import pipelines.quality.stages  # noqa: F401
-    import pipelines.quality.validity  # noqa: F401
-    import pipelines.reports.edit_report  # noqa: F401
-    import pipelines.warehouse.publish  # noqa: F401
+# What a cycle imports (with dbt and the period reports when it builds the marts): the fork server imports
+# it once, so a child starts in milliseconds.
+PRELOAD = [
+    "pipelines.cycle",
+    "pipelines.quality.stages",
+    "pipelines.quality.validity",
+    "pipelines.reports.edit_report",
+    "pipelines.warehouse.publish",
+    "dbt.cli.main",
+    "pipelines.dbt_runner",
+    "pipelines.reports.dbt_docs",
+    "pipelines.reports.quality_report",
+    "pipelines.reports.supervision_report",
+]
+_CONTEXT: multiprocessing.context.ForkServerContext | None = None
 
-    if build_marts:
-        import dbt.cli.main  # noqa: F401
 
-        import pipelines.dbt_runner  # noqa: F401
-        import pipelines.reports.dbt_docs  # noqa: F401
-        import pipelines.reports.quality_report  # noqa: F401
-        import pipelines.reports.supervision_report  # noqa: F401
+def _context() -> multiprocessing.context.ForkServerContext:
+    """Children fork from a fork server: a fresh single-threaded interpreter holding only the preloaded
+    imports. Forking the test process itself deadlocked in CI: a lock held by one of its other threads (an
+    earlier test's dbt or Dagster run) at the fork stays locked in the child forever."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = multiprocessing.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload(PRELOAD)
+    return _CONTEXT
+
+
+def warm() -> None:
+    """Start the fork server (its imports take seconds) before a run is timed."""
+    child = _context().Process(target=_noop)
+    child.start()
+    child.join()
+
+
+def _noop() -> None:
+    pass
+
+
+def _child(
+    home: Home,
+    build_marts: bool,
+    fault_at: str | None,
+    fault_after: str | None,
+    fault_log: str | None,
+    as_of: datetime,
+) -> None:
+    """One cycle in the child; exits 0 when it completed, 1 on an exception (printed), -9 when killed."""
+    code = 1
+    try:
+        from pipelines import faults
+        from pipelines.cycle import run_cycle
+
+        faults.reset()
+        os.environ["SUPTECH_PSEUDONYM_KEY"] = PSEUDONYM_KEY
+        timed = fault_after if fault_after and fault_after.startswith("cycle.start:") else None
+        for key, value in (
+            ("SUPTECH_FAULT_AT", fault_at),
+            ("SUPTECH_FAULT_AFTER", None if timed else fault_after),
+            ("SUPTECH_FAULT_LOG", fault_log),
+        ):
+            if value:
+                os.environ[key] = value
+            else:
+                os.environ.pop(key, None)
+        if timed:  # a timer from here (any code version)
+            timer = threading.Timer(float(timed.split(":")[1]), faults.kill_now)
+            timer.daemon = True
+            timer.start()
+        run_cycle(home, as_of=as_of, backfill=True, build_marts=build_marts)
+        code = 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
 
 
 def run_forked(
@@ -133,56 +195,20 @@ def run_forked(
     fault_after: str | None = None,
     fault_log: Path | None = None,
     as_of: datetime = AS_OF,
-    timeout_s: float = 900,
+    timeout_s: float = 600,
 ) -> int:
-    """Run one backfill cycle in a forked child; its exit status: 0 done, -9 killed (SIGKILL)."""
-    warm(build_marts)
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 1
-        try:
-            from pipelines import faults
-            from pipelines.cycle import run_cycle
-
-            faults.reset()
-            os.environ["SUPTECH_PSEUDONYM_KEY"] = PSEUDONYM_KEY
-            for key, value in (
-                ("SUPTECH_FAULT_AT", fault_at),
-                (
-                    "SUPTECH_FAULT_AFTER",
-                    None if fault_after and fault_after.startswith("cycle.start:") else fault_after,
-                ),
-                ("SUPTECH_FAULT_LOG", fault_log and str(fault_log)),
-            ):
-                if value:
-                    os.environ[key] = value
-                else:
-                    os.environ.pop(key, None)
-            if fault_after and fault_after.startswith("cycle.start:"):  # a timer from here (any code version)
-                timer = threading.Timer(float(fault_after.split(":")[1]), faults.kill_now)
-                timer.daemon = True
-                timer.start()
-            run_cycle(home, as_of=as_of, backfill=True, build_marts=build_marts)
-            code = 0
-        except BaseException:
-            import traceback
-
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise TimeoutError(f"cycle did not finish in {timeout_s} s")
-        time.sleep(0.05)
-    if os.WIFSIGNALED(status):
-        return -os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
+    """Run one backfill cycle in a child process; its exit status: 0 done, -9 killed (SIGKILL)."""
+    child = _context().Process(
+        target=_child,
+        args=(home, build_marts, fault_at, fault_after, fault_log and str(fault_log), as_of),
+    )
+    child.start()
+    child.join(timeout_s)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+        raise TimeoutError(f"cycle did not finish in {timeout_s} s")
+    return child.exitcode
 
 
 def timeline(log: Path) -> list[tuple[str, float]]:

@@ -67,7 +67,7 @@ def _uninterrupted(root: Path, build_marts: bool, fill: Callable[[Path], object]
     home = _fresh(root, fill)
     log = root.parent / f"{root.name}.checkpoints"
     log.unlink(missing_ok=True)
-    warm(build_marts)
+    warm()
     started = time.perf_counter()
     assert run_forked(home, build_marts=build_marts, fault_log=log) == 0
     return {
