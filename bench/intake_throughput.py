@@ -70,8 +70,14 @@ def main() -> None:
     args = ap.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-intake-"))
     src = scratch / "src"
-    generate(src / "landing", src / "truth.jsonl", preset=args.preset, seed=args.seed, inject="none",
-             months=args.months)
+    generate(
+        src / "landing",
+        src / "truth.jsonl",
+        preset=args.preset,
+        seed=args.seed,
+        inject="none",
+        months=args.months,
+    )
     intake_t, raw_t = [], []
     rows = 0
     for r in range(args.repeat):
@@ -82,11 +88,21 @@ def main() -> None:
         raw_t.append(t)
         intake_t.append(intake_load(a))
     mi, mr = statistics.median(intake_t), statistics.median(raw_t)
-    print(json.dumps({
-        "preset": args.preset, "months": args.months, "rows": rows, "repeat": args.repeat,
-        "intake_median_s": round(mi, 2), "raw_read_csv_median_s": round(mr, 2),
-        "ratio_raw_over_intake": round(mr / mi, 3), "intake_rows_per_s": round(rows / mi),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "preset": args.preset,
+                "months": args.months,
+                "rows": rows,
+                "repeat": args.repeat,
+                "intake_median_s": round(mi, 2),
+                "raw_read_csv_median_s": round(mr, 2),
+                "ratio_raw_over_intake": round(mr / mi, 3),
+                "intake_rows_per_s": round(rows / mi),
+            },
+            indent=2,
+        )
+    )
     shutil.rmtree(scratch, ignore_errors=True)
 
 

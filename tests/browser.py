@@ -87,9 +87,7 @@ def render_offline(
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
-            result = PageResult(
-                title=page.title(), text=page.inner_text("body"), requests=list(requests)
-            )
+            result = PageResult(title=page.title(), text=page.inner_text("body"), requests=list(requests))
         finally:
             browser.close()
     # A blocked request is reported by both the route and requestfailed: keep one line per URL.

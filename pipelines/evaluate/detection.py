@@ -54,10 +54,14 @@ class Evaluation:
 
     def as_dict(self) -> dict:
         return {
-            "classes": {k: {"cases": v.cases, "caught": v.caught, "recall": v.recall, "missed": v.missed}
-                        for k, v in sorted(self.classes.items())},
-            "ids": {k: {"flags": v.flags, "true_flags": v.true_flags, "precision": v.precision}
-                    for k, v in sorted(self.ids.items())},
+            "classes": {
+                k: {"cases": v.cases, "caught": v.caught, "recall": v.recall, "missed": v.missed}
+                for k, v in sorted(self.classes.items())
+            },
+            "ids": {
+                k: {"flags": v.flags, "true_flags": v.true_flags, "precision": v.precision}
+                for k, v in sorted(self.ids.items())
+            },
             "clean_submissions": self.clean_submissions,
             "clean_with_errors": self.clean_with_errors,
             "clean_with_warnings": self.clean_with_warnings,
@@ -93,9 +97,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> Evaluation:
     ).fetchall()
     alerts_table = _alerts_table(con)
     alerts = (
-        con.execute(f"select enterprise_id, period, indicator_id from {alerts_table} "
-                    "where severity in ('BREACH', 'WARN')").fetchall()
-        if alerts_table else []
+        con.execute(
+            f"select enterprise_id, period, indicator_id from {alerts_table} "
+            "where severity in ('BREACH', 'WARN')"
+        ).fetchall()
+        if alerts_table
+        else []
     )
     by_sub_rule: dict[tuple[str, str], list[tuple[str | None, str | None]]] = defaultdict(list)
     for sid, _ent, _period, rule_id, ft, key, _sev in findings:
