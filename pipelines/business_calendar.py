@@ -18,9 +18,9 @@ import io
 from datetime import date, timedelta
 from functools import cache
 
-from pipelines.calendar import SEEDS_DIR
+from pipelines.reference import seed_path
 
-SEED = SEEDS_DIR / "business_calendar.csv"
+SEED = seed_path("business_calendar.csv")
 FIRST_DAY = date(2015, 1, 1)
 LAST_DAY = date(2026, 12, 31)
 EPOCH = date(1970, 1, 1)

@@ -6,15 +6,14 @@ Both are configuration, read from the dbt seeds (the single source shared with t
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
+from pipelines.reference import read_seed
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ENTERPRISE_ID = re.compile(r"^(PAY|P2P|CF|WM)([0-9]{4})$")
 PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
@@ -33,8 +32,7 @@ class CalendarRule:
 
 
 def _read_seed(name: str) -> list[dict[str, str]]:
-    with open(SEEDS_DIR / name, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return read_seed(name)
 
 
 @cache

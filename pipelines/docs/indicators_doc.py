@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.reference import read_seed
+
 ROOT = Path(__file__).resolve().parents[2]
 DBT = ROOT / "dbt_project"
 DOC = ROOT / "docs" / "indicators.md"
@@ -51,11 +53,11 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 def catalog() -> list[dict[str, str]]:
     """The indicator ids of the seed, in its order."""
-    return _read_csv(DBT / "seeds" / "indicators.csv")
+    return read_seed("indicators.csv")
 
 
 def thresholds() -> list[dict[str, str]]:
-    return _read_csv(DBT / "seeds" / "thresholds.csv")
+    return read_seed("thresholds.csv")
 
 
 def documented() -> dict[str, list[Documented]]:

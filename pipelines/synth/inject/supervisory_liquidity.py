@@ -5,23 +5,23 @@ inflow cap are read from the thresholds seed, as the warehouse reads them."""
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 
 import numpy as np
 import polars as pl
 
-from pipelines.calendar import SEEDS_DIR
+from pipelines.reference import read_seed
 from pipelines.synth.inject.base import Context, Injector, register
 
 
 @cache
 def lcr_parameters() -> dict[str, float]:
     """LIQ-001's stable_runoff, less_stable_runoff and inflow_cap (rows for every type, open-ended)."""
-    with open(SEEDS_DIR / "thresholds.csv", newline="", encoding="utf-8") as fh:
-        rows = [
-            r for r in csv.DictReader(fh) if r["indicator_id"] == "LIQ-001" and r["valid_to"] == "9999-12-31"
-        ]
+    rows = [
+        r
+        for r in read_seed("thresholds.csv")
+        if r["indicator_id"] == "LIQ-001" and r["valid_to"] == "9999-12-31"
+    ]
     return {r["param"]: float(r["value"]) for r in rows}
 
 
