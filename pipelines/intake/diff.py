@@ -17,7 +17,7 @@ from decimal import Decimal
 import duckdb
 
 from pipelines.contracts import Contract, load_contracts
-from pipelines.quality.sql_rules import rk
+from pipelines.quality.rules import rk
 
 EXAMPLES = 5
 ONE = Decimal("1.00")

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from pipelines.calendar import SHANGHAI
 from pipelines.quality.compiled_macros import BUSY_HOURS, compiled_sql
-from pipelines.quality.rule_stage import SUBS, cur
-from pipelines.quality.sql_rules import fields, msg, rk
+from pipelines.quality.rules import SUBS, cur, fields, msg, rk, sql_rule
 from pipelines.quality.thresholds import threshold_sql
 
 COMPARISONS = ("<", "<=", ">", ">=")
@@ -36,6 +35,7 @@ def _compare(value: str, param: str, times: str = "1") -> str:
     return f"(case {op} {cases} end)"
 
 
+@sql_rule("M007", requires=("incidents", "transactions"))
 def m007() -> str:
     tz = SHANGHAI.key
     return f"""

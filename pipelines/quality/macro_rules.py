@@ -1,16 +1,34 @@
-"""Macro rules (M###, rules.md): across submissions and periods, run by :mod:`pipelines.quality.rule_stage`.
+"""Macro rules (M###, rules.md): across submissions and periods, run by :mod:`pipelines.quality.runner`.
 
-Each rule is a query over ``_rule_subs`` (see rule_stage.SUBS_SQL) and the raw rows of the checked
-submissions (``cur``) and of the previous period's current version (``prev``). Money is compared exactly
-(decimals): the filings' own identities hold to the cent on clean data.
+Each rule is a query over the context ``_rule_subs`` (see runner.CONTEXT_SQL) and the raw rows of the
+checked submissions (``cur``) and of the previous period's current version (``prev``), registered with
+:func:`pipelines.quality.rules.sql_rule` (M007 lives in :mod:`.incidents_vs_ledger`). Money is compared
+exactly (decimals): the filings' own identities hold to the cent on clean data. Thresholds are resolved
+per submission, at its period end and enterprise type (:func:`pipelines.quality.thresholds.threshold_sql`).
 """
 
 from __future__ import annotations
 
-from pipelines.quality.incidents_vs_ledger import m007
-from pipelines.quality.rule_stage import ACCEPTED, SUBS, WarehouseRule, cur, prev
-from pipelines.quality.sql_rules import BANK_CONFIRMED, CUSTOMER, fields, msg, rk
-from pipelines.quality.thresholds import threshold
+import pipelines.quality.incidents_vs_ledger  # noqa: F401  (registers M007)
+from pipelines.quality.rules import (
+    ACCEPTED,
+    BANK_CONFIRMED,
+    CUSTOMER,
+    SUBS,
+    cur,
+    fields,
+    msg,
+    prev,
+    rk,
+    sql_rule,
+)
+from pipelines.quality.thresholds import threshold_sql
+
+
+def _at(indicator_id: str, param: str, **kw) -> str:
+    """SQL: the threshold of each checked submission (a column of ``_rule_subs`` in scope)."""
+    return threshold_sql(indicator_id, param, ent_type="s.ent_type", on="s.period_end", **kw)
+
 
 ACCT = f"""acct as (
     select submission_id, account_id, account_class, parent_account_id, account_class {CUSTOMER} as is_customer
@@ -40,6 +58,7 @@ EARLIER = f"""earlier as (
 )"""
 
 
+@sql_rule("M001", needs_previous=True)
 def m001() -> str:
     """X-01 against the previous period: an account's first opening = its last closing there."""
     return f"""
@@ -75,6 +94,7 @@ from f join p using (submission_id, account_id)
 where f.opening <> p.prev_closing"""
 
 
+@sql_rule("M002", requires=("loans", "transactions"), needs_previous=True)
 def m002() -> str:
     """X-05: loan roll-forward from the previous period (or the contract principal when originated)."""
     return f"""
@@ -125,6 +145,7 @@ where coalesce(prev_status, '') <> 'written_off'
   and outstanding_principal <> base - repaid - written_off_in_period"""
 
 
+@sql_rule("M003", requires=("account_balances", "accounts"))
 def m003() -> str:
     """X-03: bank-confirmed closing equals the closing."""
     return f"""
@@ -152,6 +173,7 @@ from {cur("account_balances")} b join acct a using (submission_id, account_id)
 where a.account_class in {BANK_CONFIRMED} and b.bank_confirmed_closing <> b.closing"""
 
 
+@sql_rule("M004", requires=("account_balances", "accounts", "transactions"), ent_types=("P2P", "CF", "WM"))
 def m004() -> str:
     """X-04, first clause: each day the derived total of the CUSTOMER_SUB accounts under a CUSTODY_SUMMARY
     (their openings plus the customer legs up to that day) equals its closing."""
@@ -196,6 +218,7 @@ select submission_id, 'account_balances' as filing_type, _row,
 from x where closing <> derived"""
 
 
+@sql_rule("M005", needs_previous=True)
 def m005() -> str:
     """X-08 for references to earlier periods: reversed and reported transactions not in the submission
     must be in a current version of an earlier period of the enterprise."""
@@ -229,6 +252,7 @@ where not exists (
     where e.cur_sid = o.submission_id and t.txn_id = o.ref)"""
 
 
+@sql_rule("M006", requires=("liquidity", "account_balances", "accounts", "transactions"))
 def m006() -> str:
     """X-12: stable + less-stable customer balances = the derived customer account total of the day."""
     return f"""
@@ -271,15 +295,18 @@ TOTALS = """totals as (
 )"""
 
 
+@sql_rule("M008", requires=("enterprise_profile",), applies_when="x.prior_sid is not null")
 def m008() -> str:
     """X-16: a resubmission moving a control total by more than max_control_total_change against the
     version that was current when it was received."""
-    limit = threshold("FQ-002", "max_control_total_change")
+    limit = "max_control_total_change"
     return f"""
 with {TOTALS},
 x as (
     select n.submission_id, n.filing_type, n.total, o.value as old, n.value as new,
-        abs(n.value - o.value) / greatest(abs(o.value), 1.00) as change
+        abs(n.value - o.value) / greatest(abs(o.value), 1.00) as change,
+        {_at("FQ-002", limit)} as limit_,
+        {_at("FQ-002", limit, render=lambda v: f"{100 * v:g}")} as limit_pct
     from {SUBS} s join totals n on n.submission_id = s.submission_id
     join totals o on o.submission_id = s.prior_sid and o.filing_type = n.filing_type and o.total = n.total
 )
@@ -297,26 +324,33 @@ select submission_id, filing_type, null::bigint as _row, filing_type || '.' || t
             "=new",
             " (",
             "=round(100 * change, 2)",
-            f"%, more than {100 * limit:g}%) against the version current when this one was received.",
+            "%, more than ",
+            "=limit_pct",
+            "%) against the version current when this one was received.",
         )
     } as message
-from x where change > {limit}"""
+from x where change > limit_"""
 
 
+@sql_rule("M009", requires=("enterprise_profile",), needs_history=True)
 def m009() -> str:
     """Sudden jump (FQ-006): a control total's robust z against the enterprise's last periods."""
-    z_max = threshold("FQ-006", "history_robust_z")
-    min_size = threshold("FQ-006", "min_size")
-    floor_share = threshold("FQ-006", "mad_floor_share")
-    min_rel = threshold("FQ-006", "min_rel_change")
-    max_history = int(threshold("FQ-006", "max_history"))
     return f"""
 with {TOTALS},
+p as (
+    select s.submission_id, {_at("FQ-006", "history_robust_z")} as z_max,
+        {_at("FQ-006", "history_robust_z", render=lambda v: f"{v:g}")} as z_max_text,
+        {_at("FQ-006", "min_size")} as min_size, {_at("FQ-006", "mad_floor_share")} as floor_share,
+        {_at("FQ-006", "min_rel_change")} as min_rel, cast({
+        _at("FQ-006", "max_history")
+    } as integer) as max_history
+    from {SUBS} s
+),
 hist as (
     select s.submission_id as cur_sid, t.filing_type, t.total, t.value::double as x
-    from {SUBS} s join intake.submissions c
+    from {SUBS} s join p using (submission_id) join intake.submissions c
       on c.enterprise_id = s.enterprise_id and c.status in {ACCEPTED} and c.period < s.period
-     and c.period >= strftime(s.period_start - to_months({max_history}), '%Y-%m')
+     and c.period >= strftime(s.period_start - to_months(p.max_history), '%Y-%m')
     join totals t on t.submission_id = c.submission_id
 ),
 med as (select cur_sid, filing_type, total, median(x) as med from hist group by all),
@@ -326,12 +360,13 @@ mad as (
 ),
 x as (
     select t.submission_id, t.filing_type, t.total, t.value::double as x, m.med,
-        greatest(m.mad, {floor_share} * greatest(abs(m.med), {min_size})) as mad_f
-    from {SUBS} s join totals t using (submission_id)
+        greatest(m.mad, p.floor_share * greatest(abs(m.med), p.min_size)) as mad_f,
+        p.min_size, p.z_max, p.z_max_text, p.min_rel
+    from {SUBS} s join p using (submission_id) join totals t using (submission_id)
     join mad m on m.cur_sid = t.submission_id and m.filing_type = t.filing_type and m.total = t.total
 ),
 z as (
-    select *, abs(x - med) / (1.4826 * mad_f) as z, abs(x - med) / greatest(abs(med), {min_size}) as rel
+    select *, abs(x - med) / (1.4826 * mad_f) as z, abs(x - med) / greatest(abs(med), min_size) as rel
     from x
 )
 select submission_id, filing_type, null::bigint as _row, filing_type || '.' || total as record_key,
@@ -348,33 +383,9 @@ select submission_id, filing_type, null::bigint as _row, filing_type || '.' || t
             "=round(med, 2)",
             " over the enterprise's last periods: robust z ",
             "=round(z, 1)",
-            f" > {z_max:g}.",
+            " > ",
+            "=z_max_text",
+            ".",
         )
     } as message
-from z where z > {z_max} and rel > {min_rel}"""
-
-
-MACRO_RULES: tuple[WarehouseRule, ...] = (
-    WarehouseRule("M001", ("account_balances",), m001, needs_previous=True),
-    WarehouseRule("M002", ("loans",), m002, requires=("loans", "transactions"), needs_previous=True),
-    WarehouseRule("M003", ("account_balances",), m003, requires=("account_balances", "accounts")),
-    WarehouseRule(
-        "M004",
-        ("account_balances",),
-        m004,
-        requires=("account_balances", "accounts", "transactions"),
-        ent_types=("P2P", "CF", "WM"),
-    ),
-    WarehouseRule("M005", ("transactions", "aml_reports"), m005, needs_previous=True),
-    WarehouseRule(
-        "M006",
-        ("liquidity",),
-        m006,
-        requires=("liquidity", "account_balances", "accounts", "transactions"),
-    ),
-    WarehouseRule("M007", ("incidents",), m007, requires=("incidents", "transactions")),
-    WarehouseRule(
-        "M008", ("*",), m008, requires=("enterprise_profile",), applies_when="prior_sid is not null"
-    ),
-    WarehouseRule("M009", ("*",), m009, requires=("enterprise_profile",), needs_history=True),
-)
+from z where z > z_max and rel > min_rel"""

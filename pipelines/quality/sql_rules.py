@@ -1,81 +1,14 @@
-"""Hand-written validity rules: set work in DuckDB SQL over the raw rows of the submissions being validated.
-
-Every rule is one query over ``raw.*`` restricted to the submissions in the temp table ``_validity_subs``
-(submission_id, enterprise_id, ent_type, period_start, period_end; built by the validity stage). Each
-query returns one row per finding with the columns:
-
-  submission_id, filing_type, _row (the delivered row, or null for a missing record),
-  record_key (contract key values joined by '|'), fields (list of {field, value}), message
-
-The registry :data:`SQL_RULES` is what the stage runs and what the catalog test compares with
-``catalog/validity.yml``.
+"""Validity rules written in SQL (V020-V045, rules.md): cross-column and cross-file checks of one submission,
+set work in DuckDB over its raw rows. Each is registered with :func:`pipelines.quality.rules.sql_rule` (its
+catalog entry is in ``catalog/validity.yml``) and run by :mod:`pipelines.quality.runner` over the context
+table ``_rule_subs`` (submission_id, enterprise_id, ent_type, period_start, period_end, ...). The column
+checks V001-V016 are generated from the contracts as Great Expectations suites (:mod:`.suites`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from pipelines.contracts import load_contracts
+from pipelines.quality.rules import BANK_CONFIRMED, CUSTOMER, SUBS, fields, msg, rk, sql_rule, src
 from pipelines.quality.uscc import sql_is_valid
-
-ENT_TYPES = ("PAY", "P2P", "CF", "WM")
-SUBS = "_validity_subs"
-CUSTOMER = "like 'CUSTOMER\\_%' escape '\\'"  # account_class of customer accounts
-BANK_CONFIRMED = "('RESERVE_CENTRAL', 'RESERVE_BANK', 'CUSTODY_SUMMARY', 'OWN_FUNDS')"
-
-
-@dataclass(frozen=True)
-class SqlRule:
-    rule_id: str
-    filing_types: tuple[str, ...]  # the files its findings point at (as in the catalog)
-    sql: str
-    requires: tuple[str, ...] = ()  # files the rule reads: it applies when the enterprise type owes them all
-    ent_types: tuple[str, ...] = ENT_TYPES
-    note: str = ""
-
-    @property
-    def reads(self) -> tuple[str, ...]:
-        return self.requires or self.filing_types
-
-
-def src(ft: str) -> str:
-    """The raw rows of one filing type, for the submissions being validated."""
-    return f"(select * from raw.{ft} where submission_id in (select submission_id from {SUBS}))"
-
-
-def rk(ft: str, alias: str = "") -> str:
-    """SQL for the record key of a row of ``ft``: key values joined by '|', dates as YYYY-MM-DD."""
-    contract = load_contracts()[ft]
-    p = f"{alias}." if alias else ""
-    parts = []
-    for k in contract.key:
-        if contract.column(k).type == "date":
-            parts.append(f"coalesce(strftime({p}{k}, '%Y-%m-%d'), '')")
-        else:
-            parts.append(f"coalesce(cast({p}{k} as varchar), '')")
-    return " || '|' || ".join(parts)
-
-
-def fields(*cols: str, alias: str = "") -> str:
-    """SQL list of {field, value} structs; a column may be given as 'name=expr'."""
-    items = []
-    for c in cols:
-        name, _, expr = c.partition("=")
-        expr = expr or (f"{alias}.{name}" if alias else name)
-        items.append("{'field': '" + name + "', 'value': cast(" + expr + " as varchar)}")
-    return "[" + ", ".join(items) + "]"
-
-
-def msg(*parts: str) -> str:
-    """SQL concat() of literal text (quoted here) and SQL expressions (given as '=expr')."""
-    out = []
-    for p in parts:
-        if p.startswith("="):
-            out.append(f"coalesce(cast({p[1:]} as varchar), '(empty)')")
-        else:
-            out.append("'" + p.replace("'", "''") + "'")
-    return "concat(" + ", ".join(out) + ")"
-
 
 ACCT = f"""acct as (
     select a.*, a.account_class {CUSTOMER} as is_customer, s.period_start, s.period_end, s.ent_type
@@ -600,54 +533,31 @@ from {src("loans")}
 where disbursed_amount > contract_principal"""
 
 
-SQL_RULES: tuple[SqlRule, ...] = (
-    SqlRule("V020", ("enterprise_profile",), V020),
-    SqlRule("V021", ("enterprise_profile",), V021),
-    SqlRule("V022", ("enterprise_profile",), V022),
-    SqlRule("V023", ("account_balances",), V023),
-    SqlRule("V024", ("account_balances",), V024, requires=("account_balances", "accounts")),
-    SqlRule("V025", ("account_balances",), V025, requires=("account_balances", "accounts")),
-    SqlRule("V026", ("account_balances",), V026, requires=("account_balances", "accounts", "transactions")),
-    SqlRule("V027", ("account_balances",), V027, requires=("account_balances", "accounts")),
-    SqlRule("V028", ("account_balances",), V028, requires=("account_balances", "accounts")),
-    SqlRule("V029", ("account_balances",), V029, requires=("account_balances", "accounts")),
-    SqlRule("V030", ("account_balances",), V030, requires=("account_balances", "accounts")),
-    SqlRule("V031", ("account_balances",), V031, requires=("account_balances", "accounts")),
-    SqlRule(
-        "V032",
-        ("accounts", "transactions", "loans", "investments", "aml_reports"),
-        V032,
-        requires=("parties",),
-        note="aml_reports.txn_id and transactions.reverses_txn_id may name earlier periods: "
-        "checked against the warehouse by the macro stage, not here.",
-    ),
-    SqlRule("V033", ("accounts", "account_balances", "transactions"), V033, requires=("accounts",)),
-    SqlRule("V034", ("investments",), V034, requires=("investments", "loans")),
-    SqlRule("V035", ("accounts",), V035),
-    SqlRule("V036", ("accounts",), V036, ent_types=("PAY",)),
-    SqlRule(
-        "V037",
-        ("accounts",),
-        V037,
-        requires=("accounts", "enterprise_profile"),
-        ent_types=("P2P", "CF", "WM"),
-    ),
-    SqlRule("V038", ("accounts",), V038),
-    SqlRule("V039", ("complaints",), V039),
-    SqlRule("V040", ("transactions",), V040, requires=("transactions", "accounts")),
-    SqlRule("V041", ("transactions",), V041),
-    SqlRule("V042", ("transactions",), V042),
-    SqlRule("V043", ("loans",), V043, requires=("loans", "transactions")),
-    SqlRule("V044", ("loans",), V044, requires=("loans", "investments")),
-    SqlRule("V045", ("loans",), V045),
-)
-
-
-def sql_rule(rule_id: str) -> SqlRule:
-    for r in SQL_RULES:
-        if r.rule_id == rule_id:
-            return r
-    raise KeyError(rule_id)
-
-
-__all__ = ["SQL_RULES", "SqlRule", "sql_rule", "src", "rk", "fields", "msg", "SUBS"]
+sql_rule("V020", V020)
+sql_rule("V021", V021)
+sql_rule("V022", V022)
+sql_rule("V023", V023)
+sql_rule("V024", V024, requires=("account_balances", "accounts"))
+sql_rule("V025", V025, requires=("account_balances", "accounts"))
+sql_rule("V026", V026, requires=("account_balances", "accounts", "transactions"))
+sql_rule("V027", V027, requires=("account_balances", "accounts"))
+sql_rule("V028", V028, requires=("account_balances", "accounts"))
+sql_rule("V029", V029, requires=("account_balances", "accounts"))
+sql_rule("V030", V030, requires=("account_balances", "accounts"))
+sql_rule("V031", V031, requires=("account_balances", "accounts"))
+# aml_reports.txn_id and transactions.reverses_txn_id may name earlier periods: checked against the
+# warehouse by the macro stage (M005), not here.
+sql_rule("V032", V032, requires=("parties",))
+sql_rule("V033", V033, requires=("accounts",))
+sql_rule("V034", V034, requires=("investments", "loans"))
+sql_rule("V035", V035)
+sql_rule("V036", V036, ent_types=("PAY",))
+sql_rule("V037", V037, requires=("accounts", "enterprise_profile"), ent_types=("P2P", "CF", "WM"))
+sql_rule("V038", V038)
+sql_rule("V039", V039)
+sql_rule("V040", V040, requires=("transactions", "accounts"))
+sql_rule("V041", V041)
+sql_rule("V042", V042)
+sql_rule("V043", V043, requires=("loans", "transactions"))
+sql_rule("V044", V044, requires=("loans", "investments"))
+sql_rule("V045", V045)

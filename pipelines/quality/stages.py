@@ -1,5 +1,6 @@
 """The quality (Q) and macro (M) stages, after validity: Q runs on submissions without V errors, M on those
-without Q errors (rules.md: a stage runs only if the previous one raised no errors)."""
+without Q errors (rules.md: a stage runs only if the previous one raised no errors). Both are the SQL rules
+of their stage (:mod:`pipelines.quality.rules`) run by :mod:`pipelines.quality.runner`."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from datetime import datetime
 import duckdb
 
 from pipelines.quality.catalog import load_catalog
-from pipelines.quality.macro_rules import MACRO_RULES
-from pipelines.quality.quality_rules import QUALITY_RULES
-from pipelines.quality.rule_stage import reevaluate_skipped, run_rules
+from pipelines.quality.rules import sql_rules
+from pipelines.quality.runner import reevaluate_skipped, run_rules
 
+QUALITY_RULES = sql_rules("Q")
+MACRO_RULES = sql_rules("M")
 WAREHOUSE_RULES = QUALITY_RULES + MACRO_RULES
 
 

@@ -9,9 +9,10 @@ How it runs, per call (a cycle may hand over hundreds of just-loaded submissions
   which expectations fail; for those only, the failing rows are fetched in DuckDB (the expectation's own
   ``unexpected_rows_query``, or the column-map condition GX evaluated, see :func:`failing_rows_sql`),
   capped per submission with the true count kept.
-* **SQL rules** (:mod:`pipelines.quality.sql_rules`): one query each over all given submissions.
-* Findings and one ``quality.rule_results`` row per submission x applicable rule are written with
-  :mod:`pipelines.quality.findings`, in one transaction when the caller has none open.
+* **SQL rules** (the V rules of :mod:`pipelines.quality.sql_rules`): run by the one rule runner
+  (:mod:`pipelines.quality.runner`), one query each over the submissions it applies to.
+* Findings and one ``quality.rule_results`` row per submission x applicable rule are written by
+  :func:`pipelines.quality.runner.write`, in one transaction when the caller has none open.
 
 GX runs on cursors of the caller's connection (:mod:`pipelines.quality.gx_duckdb`), so it sees what
 ``con`` has committed: **commit the loaded rows before calling** (the SQL rules would see an open
@@ -23,7 +24,6 @@ A rule applies to a submission when its enterprise type owes the files the rule 
 
 from __future__ import annotations
 
-import csv
 import logging
 import time
 from collections import defaultdict
@@ -36,22 +36,17 @@ from string import Formatter
 
 import duckdb
 
-from pipelines import faults
 from pipelines.contracts import load_contracts
-from pipelines.quality import gx_duckdb
+from pipelines.quality import gx_duckdb, runner
 from pipelines.quality.catalog import rule as catalog_rule
-from pipelines.quality.findings import FINDING_CAP, Finding, RuleResult, record_findings, record_rule_results
-from pipelines.quality.sql_rules import SQL_RULES, SUBS, SqlRule, rk
-from pipelines.quality.suites import (
-    ENTERPRISE_OF_SID,
-    PERIOD_START,
-    _select,
-    build_suites,
-)
+from pipelines.quality.findings import FINDING_CAP, Finding, RuleResult
+from pipelines.quality.rules import rk, sql_rules
+from pipelines.quality.runner import ent_type_of, owed_filing_types
+from pipelines.quality.suites import _select, build_suites
 
 log = logging.getLogger(__name__)
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+__all__ = ["applicable_rules", "ent_type_of", "owed_filing_types", "run_validity_stage", "validate"]
 # BASIC: success + unexpected counts, no per-expectation row fetches (failing rows are fetched below).
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 
@@ -90,22 +85,7 @@ class ValidityOutcome:
 
 
 # ----------------------------------------------------------------------------------------------------
-# configuration: which filing types each enterprise type owes
-
-
-@cache
-def owed_filing_types() -> dict[str, frozenset[str]]:
-    path = SEEDS_DIR / "filing_requirements.csv"
-    owed: dict[str, set[str]] = defaultdict(set)
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            owed[row["ent_type"].strip()].add(row["filing_type"].strip())
-    return {k: frozenset(v) for k, v in owed.items()}
-
-
-def ent_type_of(submission_id: str) -> str:
-    enterprise_id = submission_id.rsplit("-", 3)[0]
-    return enterprise_id[:-4]
+# which rules apply (the enterprise type owes the files they read)
 
 
 @cache
@@ -122,7 +102,7 @@ def applicable_rules(submission_id: str) -> list[str]:
     ent = ent_type_of(submission_id)
     owed = owed_filing_types().get(ent, frozenset())
     rules = [r for r, fts in gx_rule_filing_types().items() if fts & owed]
-    rules += [r.rule_id for r in SQL_RULES if ent in r.ent_types and set(r.reads) <= owed]
+    rules += [r.rule_id for r in sql_rules("V") if r.applies(ent, owed)]
     return sorted(rules)
 
 
@@ -161,19 +141,6 @@ def fill_message(template: str, values: Mapping[str, object]) -> str:
         return Formatter().vformat(template, (), _Blank({k: _show(v) for k, v in values.items()}))
     except (ValueError, IndexError):
         return template
-
-
-def _create_subs(con: duckdb.DuckDBPyConnection, submission_ids: Sequence[str]) -> None:
-    sid_re = ENTERPRISE_OF_SID.replace("{{", "{").replace("}}", "}")
-    start = PERIOD_START.replace("{{", "{").replace("}}", "}")
-    values = ", ".join(f"({_lit(s)})" for s in submission_ids)
-    con.execute(
-        f"""create or replace temp table {SUBS} as
-        select submission_id, enterprise_id, left(enterprise_id, length(enterprise_id) - 4) as ent_type,
-               period_start, last_day(period_start) as period_end
-        from (select submission_id, {sid_re} as enterprise_id, {start} as period_start
-              from (values {values}) v(submission_id))"""
-    )
 
 
 def _capped(inner: str, order: str) -> str:
@@ -322,35 +289,6 @@ def _gx_outcome(
 
 
 # ----------------------------------------------------------------------------------------------------
-# SQL rules
-
-
-def _sql_outcome(con: duckdb.DuckDBPyConnection, r: SqlRule, applicable: set[str]) -> CheckOutcome:
-    outcome = CheckOutcome(rule_id=r.rule_id, source="sql")
-    try:
-        rows = _fetch(con, _capped(r.sql, "_row nulls last, record_key"))
-    except duckdb.Error as exc:
-        raise ValidityStageError(f"SQL rule {r.rule_id} failed: {exc}") from exc
-    for row in rows:
-        sid = row["submission_id"]
-        if sid not in applicable:
-            continue
-        outcome.counts[sid] = row["__n"]
-        outcome.findings.append(
-            Finding(
-                submission_id=sid,
-                rule_id=r.rule_id,
-                message=row["message"],
-                filing_type=row["filing_type"],
-                row_number=row["_row"],
-                record_key=row["record_key"],
-                fields=[(f["field"], f["value"]) for f in row["fields"] or []],
-            )
-        )
-    return outcome
-
-
-# ----------------------------------------------------------------------------------------------------
 # the stage
 
 
@@ -370,16 +308,18 @@ def validate(
     t1 = time.perf_counter()
     checks += [_gx_outcome(con, ft, cfg, n, sids) for ft, cfg, n in failing]
     timings["gx_findings"] = time.perf_counter() - t1
-    _create_subs(con, sids)
     try:
-        for r in SQL_RULES:
-            t = time.perf_counter()
-            ok = {sid for sid in sids if r.rule_id in applicable[sid]}
-            if ok:
-                checks.append(_sql_outcome(con, r, ok))
-            timings[f"sql:{r.rule_id}"] = time.perf_counter() - t
-    finally:
-        con.execute(f"drop table if exists {SUBS}")
+        ev = runner.evaluate(con, sql_rules("V"), sids, timings=timings)
+    except runner.RuleError as exc:
+        raise ValidityStageError(str(exc)) from exc
+    by_rule: dict[str, CheckOutcome] = {}
+    for sid, rule_id in ev.run:
+        check = by_rule.setdefault(rule_id, CheckOutcome(rule_id=rule_id, source="sql"))
+        if ev.counts[(sid, rule_id)]:
+            check.counts[sid] = ev.counts[(sid, rule_id)]
+    for f in ev.findings:
+        by_rule[f.rule_id].findings.append(f)
+    checks += by_rule.values()
     timings["sql"] = sum(v for k, v in timings.items() if k.startswith("sql:"))
     return ValidityOutcome(sids, checks, applicable, timings)
 
@@ -397,32 +337,27 @@ def run_validity_stage(
     outcome = validate(con, db_path, submission_ids)
     counts = outcome.counts()
     attempt_of = attempt_of or {}
-    by_sid: dict[str, list[Finding]] = defaultdict(list)
-    for f in outcome.findings():
-        by_sid[f.submission_id].append(f)
     errors: dict[str, int] = {}
+    results: list[RuleResult] = []
+    for sid in outcome.submission_ids:
+        attempt = attempt_of.get(sid, 1)
+        errors[sid] = 0
+        for rule_id in outcome.applicable[sid]:
+            n = counts.get((sid, rule_id), 0)
+            results.append(RuleResult(sid, rule_id, n, attempt))
+            r = catalog_rule(rule_id)
+            if r.severity == "error" and not r.shadow:
+                errors[sid] += n
     t0 = time.perf_counter()
-    own_tx = _begin(con)
-    try:
-        results: list[RuleResult] = []
-        for sid in outcome.submission_ids:
-            attempt = attempt_of.get(sid, 1)
-            record_findings(con, by_sid.get(sid, []), found_at=found_at, attempt=attempt)
-            errors[sid] = 0
-            for rule_id in outcome.applicable[sid]:
-                n = counts.get((sid, rule_id), 0)
-                results.append(RuleResult(sid, rule_id, n, attempt))
-                r = catalog_rule(rule_id)
-                if r.severity == "error" and not r.shadow:
-                    errors[sid] += n
-        record_rule_results(con, results, evaluated_at=found_at)
-        faults.checkpoint("validity.write")  # written, not committed
-        if own_tx:
-            con.commit()
-    except BaseException:
-        if own_tx:
-            con.rollback()
-        raise
+    runner.write(
+        con,
+        outcome.findings(),
+        results,
+        found_at=found_at,
+        attempt_of=attempt_of,
+        order=outcome.submission_ids,
+        checkpoint="validity.write",
+    )
     outcome.timings["write"] = time.perf_counter() - t0
     log.info(
         "validity stage on %d submissions: %s",
@@ -430,19 +365,3 @@ def run_validity_stage(
         {k: round(v, 3) for k, v in outcome.timings.items() if ":" not in k},
     )
     return errors
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when ``con`` is inside an explicit transaction (each autocommit statement gets a new txid).
-
-    DuckDB's Python API has no flag for it, and a failed ``begin`` aborts the caller's transaction."""
-    txid = "select txid_current()"
-    return con.sql(txid).fetchall()[0][0] == con.sql(txid).fetchall()[0][0]
-
-
-def _begin(con: duckdb.DuckDBPyConnection) -> bool:
-    """Open a transaction unless the caller has one open; True when we opened it."""
-    if _in_transaction(con):
-        return False
-    con.begin()
-    return True

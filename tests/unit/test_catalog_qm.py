@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pipelines.contracts import FILING_TYPES
 from pipelines.quality.catalog import load_catalog
-from pipelines.quality.macro_rules import MACRO_RULES
-from pipelines.quality.quality_rules import QUALITY_RULES
-from pipelines.quality.stages import WAREHOUSE_RULES
+from pipelines.quality.stages import MACRO_RULES, QUALITY_RULES, WAREHOUSE_RULES
 
 
 def _catalog(stages: str) -> dict:
