@@ -3,25 +3,29 @@
     numerator, denominator, threshold, status, plus `evidence` (a short pointer for fct_alerts, kept out
     of fct_indicator_values) and computed_at = the warehouse clock. -#}
 
-{#- The indicator marts fct_indicator_values and fct_alerts union. Add a new indicator mart here. -#}
-{% macro indicator_marts() -%}
-    {{ return([
-        'fct_reserve_coverage',
-        'fct_reserve_deposit_ratio', 'fct_reserve_reconciliation', 'fct_reserve_segregation_lag', 'fct_reserve_leakage', 'fct_account_class_limits',
-        'fct_custody_coverage', 'fct_fund_pool', 'fct_self_financing', 'fct_platform_compensation', 'fct_idle_balances',
-        'fct_liquidity_coverage', 'fct_redemption_pressure', 'fct_cash_flow_gap', 'fct_flow_velocity',
-        'fct_complaint_rate',
-        'fct_complaint_timeliness', 'fct_complaint_escalation', 'fct_complaint_issue_mix',
-        'fct_loan_overdue', 'fct_loan_roll_rates', 'fct_loan_losses', 'fct_borrower_concentration', 'fct_borrower_limits',
-        'fct_loan_pricing', 'fct_maturity_mismatch', 'fct_loan_origination_checks',
-        'fct_availability', 'fct_incident_reporting', 'fct_hidden_outages',
-        'fct_aml_large_value', 'fct_aml_typologies', 'fct_aml_reporting',
-        'fct_flow_direction',
-        'fct_flow_shares',
-        'fct_flow_concentration',
-        'fct_late_filing',
-        'fct_resubmissions', 'fct_completeness', 'fct_internal_consistency', 'fct_benford', 'fct_sudden_jump', 'fct_round_numbers_copy_forward',
-    ]) }}
+{#- indicator_marts() (macros/indicator_marts.sql) is generated from the models' meta.indicators by
+    `python -m pipelines.docs.indicators_doc`. At run time this check compares it with the dbt graph: every
+    model of this project whose config.meta.indicators is set, and nothing else. fct_indicator_values and
+    fct_alerts call it, so a mart added without regenerating the list fails the build instead of being
+    left out of the union. -#}
+{% macro check_indicator_marts() -%}
+    {%- if execute -%}
+        {%- set in_graph = [] -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and node.package_name == project_name
+                    and ((node.config.meta or {}).get('indicators') or (node.meta or {}).get('indicators')) -%}
+                {%- do in_graph.append(node.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set listed = indicator_marts() -%}
+        {%- if in_graph | sort != listed | sort -%}
+            {%- do exceptions.raise_compiler_error(
+                "indicator_marts() is stale: models documenting indicators but not listed: "
+                ~ (in_graph | reject('in', listed) | list) ~ "; listed but documenting none: "
+                ~ (listed | reject('in', in_graph) | list)
+                ~ ". Run: python -m pipelines.docs.indicators_doc") -%}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro indicator_value_columns() -%}

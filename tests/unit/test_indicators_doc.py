@@ -1,24 +1,80 @@
-"""docs/indicators.md is generated from the indicator seed, the models' meta and the thresholds seed."""
+"""The indicator registry is derived from the models' meta.indicators: seeds/indicators.csv, the mart list
+indicator_marts() and docs/indicators.md are generated (python -m pipelines.docs.indicators_doc) and must
+be current; every indicator is documented completely, beside its SQL, with a thresholds row."""
 
-from pipelines.docs.indicators_doc import DOC, catalog, documented, render, thresholds
+import re
+from collections import Counter
+
+from pipelines.docs.indicators_doc import (
+    DBT,
+    ENT_TYPES,
+    FAMILIES,
+    FREQUENCIES,
+    META_KEYS,
+    catalog,
+    indicator_marts,
+    indicator_meta,
+    indicators,
+    outputs,
+    render,
+    thresholds,
+)
+
+MACRO_DEF = re.compile(r"{%-?\s*macro\s+indicator_marts\s*\(")
 
 
-def test_published_indicator_catalog_is_current() -> None:
-    assert DOC.read_text(encoding="utf-8") == render(), "run: python -m pipelines.docs.indicators_doc"
+def test_generated_files_are_current() -> None:
+    stale = [
+        str(path.relative_to(DBT.parent))
+        for path, text in outputs().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+    assert stale == [], f"stale: {stale}; run: python -m pipelines.docs.indicators_doc"
 
 
-def test_every_indicator_of_the_seed_has_a_model() -> None:
-    models = documented()
-    missing = [row["indicator_id"] for row in catalog() if row["indicator_id"] not in models]
-    assert missing == [], f"indicators without a model documenting them (meta.indicators): {missing}"
+def test_every_meta_entry_is_complete() -> None:
+    entries = indicator_meta()
+    assert len(entries) >= 49
+    for model, path, entry in entries:
+        missing = [k for k in META_KEYS if not entry.get(k)]
+        assert missing == [], f"{model} ({path}): meta.indicators entry {entry.get('id')} lacks {missing}"
+        assert set(entry) <= set(META_KEYS), f"{model}: unknown keys {set(entry) - set(META_KEYS)}"
+        assert re.fullmatch(r"[A-Z]+-\d{3}", entry["id"]) and entry["id"].split("-")[0] in FAMILIES, entry
+        assert entry["frequency"] in FREQUENCIES, entry
+        assert isinstance(entry["ent_types"], list) and set(entry["ent_types"]) <= set(ENT_TYPES), entry
 
 
-def test_models_document_only_known_indicators_with_all_fields() -> None:
-    known = {row["indicator_id"] for row in catalog()}
-    for indicator_id, docs in documented().items():
-        assert indicator_id in known, f"{indicator_id} ({docs[0].model}) is not in seeds/indicators.csv"
-        for doc in docs:
-            assert doc.name and doc.formula and doc.threshold and doc.source, doc
+def test_each_indicator_is_documented_once() -> None:
+    twice = [i for i, n in Counter(d.indicator_id for d in indicators()).items() if n > 1]
+    assert twice == []
+
+
+def test_yaml_sits_beside_its_sql() -> None:
+    for d in indicators():
+        sql = (DBT / d.path).parent / f"{d.model}.sql"
+        assert sql.exists(), f"{d.model} is documented in {d.path}, not beside its SQL"
+        assert "indicator_rows(" in sql.read_text(encoding="utf-8"), (
+            f"{d.model} does not end in indicator_rows()"
+        )
+
+
+def test_every_indicator_has_a_thresholds_row() -> None:
+    with_params = {r["indicator_id"] for r in thresholds()}
+    assert [r["indicator_id"] for r in catalog() if r["indicator_id"] not in with_params] == []
+
+
+def test_the_mart_list_is_only_generated() -> None:
+    """No hand list: indicator_marts() is defined once, in the generated file, and lists every documented mart."""
+    defining = [
+        p.relative_to(DBT).as_posix()
+        for p in (DBT / "macros").rglob("*.sql")
+        if MACRO_DEF.search(p.read_text(encoding="utf-8"))
+    ]
+    assert defining == ["macros/indicator_marts.sql"]
+    assert sorted(indicator_marts()) == sorted({d.model for d in indicators()})
+    for model in ("fct_indicator_values", "fct_alerts"):
+        text = (DBT / "models" / "marts" / "supervision" / f"{model}.sql").read_text(encoding="utf-8")
+        assert "check_indicator_marts()" in text and "indicator_marts()" in text
 
 
 def test_every_threshold_row_is_published_under_its_indicator() -> None:

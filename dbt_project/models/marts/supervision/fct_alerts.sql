@@ -1,6 +1,7 @@
 -- Alerts: the BREACH and WARN rows of the indicator marts at the monthly grain (daily indicators alert
 -- through their monthly roll-up, whose evidence names the days), with the indicator's name and family
 -- from the seed `indicators`, the threshold used, a short message and the evidence pointer.
+{%- do check_indicator_marts() %}
 
 with
 

@@ -1,6 +1,8 @@
 -- Every indicator value of every enterprise x period, in the long format of indicators.md: one row per
 -- (enterprise_id, period, indicator_id, metric, as_of_date, dimension, dimension_value). The union of the
--- indicator marts listed in the macro indicator_marts().
+-- indicator marts: indicator_marts(), generated from the models' meta.indicators and checked against
+-- the dbt graph.
+{%- do check_indicator_marts() %}
 
 with
 
