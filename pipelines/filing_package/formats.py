@@ -8,6 +8,16 @@ import polars as pl
 
 from pipelines.contracts import load_contracts
 
+# contract column type -> the polars type a column is cast to before rendering (others: String)
+DTYPES: dict[str, pl.DataType] = {
+    "money": pl.Int64(),
+    "rate": pl.Int64(),
+    "integer": pl.Int64(),
+    "boolean": pl.Boolean(),
+    "date": pl.Date(),
+    "timestamp": pl.Datetime("us"),
+}
+
 
 def money_expr(col: str) -> pl.Expr:
     """Integer cents -> decimal string with exactly two decimals."""
@@ -40,15 +50,7 @@ def conform(filing_type: str, df: pl.DataFrame) -> pl.DataFrame:
     if df.width == 0:
         df = pl.DataFrame({"_": pl.Series([], dtype=pl.Int64)})
     for col in load_contracts()[filing_type].columns:
-        kind = col.type
-        dtype = {
-            "money": pl.Int64,
-            "rate": pl.Int64,
-            "integer": pl.Int64,
-            "boolean": pl.Boolean,
-            "date": pl.Date,
-            "timestamp": pl.Datetime("us"),
-        }.get(kind, pl.String)
+        dtype = DTYPES.get(col.type, pl.String())
         if col.name in df.columns:
             out.append(pl.col(col.name).cast(dtype))
         else:

@@ -113,7 +113,8 @@ def receive(
     )
 
 
-def expected_count(rate_per_10k: float, active_customers: int) -> float:
+def expected_count(rate_per_10k: float, active_customers: float) -> float:
+    """Complaints a month from `active_customers` (a count, or an estimate of one)."""
     return rate_per_10k * active_customers / 10_000
 
 

@@ -5,6 +5,7 @@ Enterprises are independent (each has its own random streams), so they can run i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,8 +51,6 @@ def run(job: Job) -> Result:
     biz = module(plan.ent_type)
     warm = period_of(shift(job.periods[0].label, -1), -1)
     biz.init(st, stream(job.seed, plan.index, "init"), warm)
-    st.open_complaints = complaints.Complaints.empty()
-    st.pending_lvtr = aml.Reports.empty()
     result = Result(plan.enterprise_id)
     _period(job, st, warm, [], result)
     st.pending_lvtr = aml.Reports.empty()  # the warm-up month is never filed: its reports stay there
@@ -244,7 +243,8 @@ def _deliver(
         ]
 
     clean = files(tables)
-    versions: list[tuple[list[writer.FileOut], datetime, object]] = []
+    # (files, delivered, tamper(folder, manifest) for a broken v1)
+    versions: list[tuple[list[writer.FileOut], datetime, Callable[[Path, dict], None] | None]] = []
     if resubmitting:
         inj, ctx = resubmitting[0]
         v1_at, v2_at = delivery.broken_then_fixed(rng, period)

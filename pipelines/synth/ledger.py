@@ -79,7 +79,7 @@ class Ledger:
             if not hasattr(v, "__len__"):
                 self._vals[k].append(v)
                 continue
-            arr = np.array(v, dtype=dtype)
+            arr: np.ndarray = np.array(v, dtype=dtype)
             if arr.shape == (1,) and n > 1:
                 self._vals[k].append(arr[0])
                 continue
@@ -97,7 +97,9 @@ class Ledger:
         starts = np.concatenate([[0], np.cumsum(lens)])
         out = {}
         for k, (dtype, _) in COLUMNS.items():
-            col = np.repeat(np.asarray(self._vals[k], dtype=dtype), lens) if len(lens) else np.zeros(0, dtype)
+            col: np.ndarray = (
+                np.repeat(np.asarray(self._vals[k], dtype=dtype), lens) if len(lens) else np.zeros(0, dtype)
+            )
             for b, arr in self._arrs[k]:
                 col[starts[b] : starts[b + 1]] = arr
             out[k] = col

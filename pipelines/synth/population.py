@@ -36,6 +36,13 @@ class EnterprisePlan:
     def province_code(self) -> str:
         return self.region[:2] + "0000"
 
+    @property
+    def custodian(self) -> str:
+        """The custodian bank of a P2P, CF or WM platform (a PAY enterprise has none: it keeps reserves)."""
+        if self.custodian_bank is None:
+            raise ValueError(f"{self.enterprise_id} ({self.ent_type}) has no custodian bank")
+        return self.custodian_bank
+
 
 LICENCE = {"PAY": "Z20{p}{n:09d}", "P2P": "YJ{p}{n:08d}", "CF": "ZC{p}{n:08d}", "WM": "JJ{p}{n:08d}"}
 COMPLAINT_RATE = {"PAY": 150.0, "P2P": 200.0, "CF": 200.0, "WM": 200.0}  # per 10k active customers a month

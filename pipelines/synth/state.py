@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
+import polars as pl
 
+from pipelines.synth.aml import Reports
 from pipelines.synth.books import AccountBook, PartyBook
+from pipelines.synth.complaints import Complaints
 from pipelines.synth.identity import COUNTRIES, REGIONS, SECTORS
 from pipelines.synth.population import SHARED_POOL, EnterprisePlan
+
+B = TypeVar("B")
 
 
 def natural_region(serial: np.ndarray) -> np.ndarray:
@@ -25,18 +31,29 @@ class EnterpriseState:
     own: dict[str, int] = field(default_factory=dict)  # own account name -> index
     bank_view: int = -1  # the account customer money enters through (RESERVE_BANK or CUSTODY_SUMMARY)
     serial_next: int = 0
-    open_complaints: object = None  # complaints.Open (received, not closed by the last period end)
-    pending_lvtr: object = None  # aml.Pending (reports due in the next period)
+    # received, not closed by the last period end
+    open_complaints: Complaints = field(default_factory=Complaints.empty)
+    pending_lvtr: Reports = field(default_factory=Reports.empty)  # reports due in the next period
     complaint_seq: int = 0
     lvtr_seq: int = 0
     str_seq: int = 0  # suspicious transaction reports filed so far
-    biz: object = None  # the business module's own state
+    biz: object = None  # the business module's own state: read it with `business(<its class>)`
     shared_order: np.ndarray | None = None  # this enterprise's order of drawing from the shared pool
     shared_next: int = 0
-    filed_balances: object = None  # the last filed period's account_balances (quality.copy_forward)
+    filed_balances: pl.DataFrame | None = (
+        None  # the last filed period's account_balances (quality.copy_forward)
+    )
     filed_totals: list[int] = field(
         default_factory=list
     )  # transactions control total (cents) per filed period
+
+    def business(self, kind: type[B]) -> B:
+        """The business module's own state, which `init` set to an instance of `kind`."""
+        if not isinstance(self.biz, kind):
+            raise TypeError(
+                f"{self.plan.enterprise_id}: business state is {type(self.biz).__name__}, not {kind.__name__}"
+            )
+        return self.biz
 
     # ---- parties ----------------------------------------------------------------------------------------
 

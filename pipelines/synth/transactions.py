@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -16,7 +17,7 @@ SHIFT_SPREAD = 900  # seconds: legs that fell into an outage are booked within 1
 
 
 def finalize(
-    lg: Ledger, *, enterprise_id: str, period: Period, outages: list[tuple[int, int]] = ()
+    lg: Ledger, *, enterprise_id: str, period: Period, outages: Sequence[tuple[int, int]] = ()
 ) -> pl.DataFrame:
     """Legs in booking order with txn/event numbers and ids. `outages` are (start, end) seconds after the
     period's first midnight during which nothing could be booked: legs in them move just after the end."""

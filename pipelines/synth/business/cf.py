@@ -91,14 +91,14 @@ class CFBiz:
 
 
 def _grow_backers(st: EnterpriseState, rng: np.random.Generator, n: int, day) -> None:
-    biz: CFBiz = st.biz
+    biz = st.business(CFBiz)
     party = st.add_naturals(rng, n, day, foreign_share=0.02, shared_share=0.02)
     biz.backers = np.r_[biz.backers, party]
     biz.backer_w = np.r_[biz.backer_w, np.exp(0.7 * rng.standard_normal(n))]
 
 
 def _grow_lenders(st: EnterpriseState, rng: np.random.Generator, n: int, day) -> None:
-    biz: CFBiz = st.biz
+    biz = st.business(CFBiz)
     party = st.add_naturals(rng, n, day, shared_share=0.02)
     acct = st.accounts.add(
         names=[f"S{i + 1:07d}" for i in range(len(st.accounts), len(st.accounts) + n)],
@@ -117,7 +117,7 @@ def _grow_lenders(st: EnterpriseState, rng: np.random.Generator, n: int, day) ->
 def _launch(st: EnterpriseState, rng: np.random.Generator, starts: np.ndarray, first_day: int) -> None:
     """New campaigns starting on the given days, with their contributions drawn up front. Contributions
     before `first_day` (history) are summed into the opening balance of the campaign account."""
-    biz: CFBiz = st.biz
+    biz = st.business(CFBiz)
     n = len(starts)
     if n == 0:
         return
@@ -191,8 +191,8 @@ def _launch(st: EnterpriseState, rng: np.random.Generator, starts: np.ndarray, f
     debt = kind[camp - c0] == 2
     totals = np.bincount(camp - c0, weights=amount, minlength=n)
     over = np.flatnonzero((kind == 2) & (totals > 85_000_000))
-    for c in over:  # cap a debt campaign at 850,000 yuan
-        m = camp == c0 + c
+    for over_i in over:  # cap a debt campaign at 850,000 yuan
+        m = camp == c0 + over_i
         amount[m] = split_proportional(np.array([85_000_000]), amount[m], np.zeros(int(m.sum()), np.int64))
     debt_day = np.where(debt, end[camp - c0], day)
     inv = np.arange(biz.inv_seq, biz.inv_seq + len(camp))
@@ -208,7 +208,7 @@ def _launch(st: EnterpriseState, rng: np.random.Generator, starts: np.ndarray, f
 def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     plan = st.plan
     since = warmup.first_ord - int(rng.integers(600, 1800))
-    cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian_bank, since)
+    cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian, since)
     st.add_own_account(
         "OF1",
         CLS["OWN_FUNDS"],
@@ -241,7 +241,7 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     n_lenders = max(30, int(rate * 30 * 8))
     _grow_lenders(st, rng, n_lenders, rng.integers(since, warmup.first_ord - 60, n_lenders))
     acc = st.accounts
-    biz: CFBiz = st.biz
+    biz = st.business(CFBiz)
     acc.balance[biz.lender_acct] = (np.exp(np.log(3000) + 1.0 * rng.standard_normal(n_lenders)) * 100).astype(
         np.int64
     )
@@ -268,7 +268,7 @@ def _forget_paid_out(biz: CFBiz, before: int) -> None:
 
 
 def _regular_account(st: EnterpriseState, owner: int, day: int) -> int:
-    biz: CFBiz = st.biz
+    biz = st.business(CFBiz)
     if owner not in biz.owner_regular:
         biz.owner_regular[owner] = int(
             st.accounts.add(
@@ -283,7 +283,7 @@ def _regular_account(st: EnterpriseState, owner: int, day: int) -> int:
 
 
 def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Generator) -> PeriodOut:
-    biz: CFBiz = st.biz
+    biz = st.business(CFBiz)
     acc, parties = st.accounts, st.parties
     cs, of = st.own["CS1"], st.own["OF1"]
     nd = period.ndays
@@ -311,22 +311,22 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         # donations and reward purchases from outside into campaign accounts
         today = np.flatnonzero((c.day == day) & (cp.kind[c.camp] != 2))
         if len(today):
-            ci = c.camp[today]
-            donation = cp.kind[ci] == 0
+            today_camps = c.camp[today]
+            donation = cp.kind[today_camps] == 0
             inflow(
                 lg,
                 parties,
                 t=base_t + times_in_day(rng, len(today), "retail", lo=600, hi=23 * 3600),
                 party=biz.backers[c.backer[today]],
-                acct=cp.acct[ci],
+                acct=cp.acct[today_camps],
                 bank_acct=cs,
                 amt=c.amount[today],
                 ch=np.where(donation, CH["online_balance"], CH["card"]),
                 pur=np.where(donation, PUR["donation"], PUR["payment"]),
-                payee=cp.owner[ci],
-                camp=ci,
+                payee=cp.owner[today_camps],
+                camp=today_camps,
             )
-            np.add.at(bal, cp.acct[ci], c.amount[today])
+            np.add.at(bal, cp.acct[today_camps], c.amount[today])
 
         # debt campaigns closing today become loans, funded lender by lender
         closing = np.flatnonzero((cp.kind == 2) & (cp.end == day) & ~cp.done)
@@ -419,11 +419,11 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
         if len(pay):
             raised = bal[cp.acct[pay]]
             fees = np.rint(raised * PAYOUT_FEE).astype(np.int64)
-            t0 = base_t + times_in_day(rng, len(pay), "office", lo=9 * 3600, hi=18 * 3600)
+            t_pay = base_t + times_in_day(rng, len(pay), "office", lo=9 * 3600, hi=18 * 3600)
             m = fees > 0
             fee(
                 lg,
-                t=t0[m],
+                t=t_pay[m],
                 payer=cp.owner[pay[m]],
                 acct=cp.acct[pay[m]],
                 bank_view=cs,
@@ -436,7 +436,7 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
             outflow(
                 lg,
                 parties,
-                t=t0[m] + 300,
+                t=t_pay[m] + 300,
                 party=cp.owner[pay[m]],
                 acct=cp.acct[pay[m]],
                 bank_acct=cs,
@@ -495,7 +495,7 @@ def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Gen
 def _campaign_positions(st: EnterpriseState, period: Period) -> pl.DataFrame:
     """Donation and reward positions of campaigns collecting or paying out in the period: the backer's
     contribution so far."""
-    biz: CFBiz = st.biz
+    biz = st.business(CFBiz)
     cp, c = biz.camps, biz.contrib
     kind = cp.kind[c.camp]
     live = (kind != 2) & (c.day <= period.last_ord) & (cp.payout[c.camp] >= period.first_ord)

@@ -94,7 +94,7 @@ def split_proportional(total: np.ndarray, weights: np.ndarray, group: np.ndarray
     return base + extra
 
 
-def pay_operating_costs(lg, parties, rng, opex_daily, vendors, of, of_bal, base_t: int, day: int) -> float:
+def pay_operating_costs(lg, parties, rng, opex_daily, vendors, of, of_bal, base_t: int, day: int) -> int:
     """A working day's operating cost paid from own funds to a vendor (bank leg); returns the amount."""
     if not (is_working_ordinal(day) and opex_daily):
         return 0

@@ -107,7 +107,7 @@ def _new_loans(st: EnterpriseState, rng: np.random.Generator, orig: np.ndarray) 
         principal=principal,
         p_default=P_DEFAULT,
     )
-    biz: P2PBiz = st.biz
+    biz = st.business(P2PBiz)
     no = np.arange(biz.loan_seq, biz.loan_seq + n)
     biz.loan_seq += n
     return lending.Loans(
@@ -140,10 +140,10 @@ def _open_borrowers(st: EnterpriseState, rng: np.random.Generator, loans: lendin
     loans.borrower, loans.acct = party, acct
 
 
-def _add_lenders(
-    st: EnterpriseState, rng: np.random.Generator, n: int, open_day, *, related: int = 0
-) -> None:
-    biz: P2PBiz = st.biz
+def _new_lenders(
+    st: EnterpriseState, rng: np.random.Generator, n: int, open_day: np.ndarray, *, related: int = 0
+) -> LenderBook:
+    """n new lenders with a sub-account each."""
     rel = np.zeros(n, bool)
     rel[:related] = True
     legal = rng.random(n) < 0.05
@@ -172,18 +172,23 @@ def _add_lenders(
         owner=party,
         parent=st.own["CS1"],
     )
-    lb = LenderBook(party, acct, np.exp(0.5 * rng.standard_normal(n)), rel, np.full(n, -10), np.full(n, -10))
-    if biz.lenders is None:
-        biz.lenders = lb
-    else:
-        for f in ("party", "acct", "weight", "related", "last_topup", "last_withdraw"):
-            setattr(biz.lenders, f, np.concatenate([getattr(biz.lenders, f), getattr(lb, f)]))
+    return LenderBook(
+        party, acct, np.exp(0.5 * rng.standard_normal(n)), rel, np.full(n, -10), np.full(n, -10)
+    )
+
+
+def _add_lenders(st: EnterpriseState, rng: np.random.Generator, n: int, open_day: np.ndarray) -> None:
+    """Lenders joining during a period, appended to the lender book."""
+    biz = st.business(P2PBiz)
+    lb = _new_lenders(st, rng, n, open_day)
+    for f in ("party", "acct", "weight", "related", "last_topup", "last_withdraw"):
+        setattr(biz.lenders, f, np.concatenate([getattr(biz.lenders, f), getattr(lb, f)]))
 
 
 def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     plan = st.plan
     since = warmup.first_ord - int(rng.integers(800, 2000))
-    cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian_bank, since)
+    cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian, since)
     st.add_own_account(
         "OF1",
         CLS["OWN_FUNDS"],
@@ -193,19 +198,21 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     )
     st.bank_view = cs
     b = book_size(plan.legs_per_month)
-    st.biz = P2PBiz(
-        lenders=None,
+    vendors = st.add_legals(rng, 3, since, VENDOR_SECTORS)
+    n_lenders = max(20, int(b * 0.8))
+    lenders = _new_lenders(
+        st, rng, n_lenders, rng.integers(since, warmup.first_ord - 740, n_lenders), related=2
+    )
+    biz = st.biz = P2PBiz(
+        lenders=lenders,
         loans=lending.Loans(),
         pos=lending.Positions(),
         book_size=b,
         loan_seq=0,
         inv_seq=0,
-        vendors=st.add_legals(rng, 3, since, VENDOR_SECTORS),
+        vendors=vendors,
         opex_daily=0,
     )
-    biz: P2PBiz = st.biz
-    n_lenders = max(20, int(b * 0.8))
-    _add_lenders(st, rng, n_lenders, rng.integers(since, warmup.first_ord - 740, n_lenders), related=2)
     # the book so far: steady originations over the last two years, aged to the warm-up start
     per_month = b / MEAN_TERM
     n_hist = int(per_month * 24)
@@ -237,7 +244,7 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
 
 
 def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Generator) -> PeriodOut:
-    biz: P2PBiz = st.biz
+    biz = st.business(P2PBiz)
     acc, parties = st.accounts, st.parties
     cs, of = st.own["CS1"], st.own["OF1"]
     biz.loans, biz.pos = lending.compact(biz.loans, biz.pos, period.first_ord)

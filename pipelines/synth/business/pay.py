@@ -170,7 +170,7 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
 
 
 def _grow(st: EnterpriseState, rng: np.random.Generator, period: Period) -> None:
-    biz: PayBiz = st.biz
+    biz = st.business(PayBiz)
     n_c = int((~biz.merchant).sum())
     n_new = int(stochastic_round(rng, n_c * st.plan.growth * rng.uniform(0.8, 1.2)))
     n_new_m = int(stochastic_round(rng, n_new / 25))
@@ -190,7 +190,7 @@ def _grow(st: EnterpriseState, rng: np.random.Generator, period: Period) -> None
 
 def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Generator) -> PeriodOut:
     _grow(st, rng, period)
-    biz: PayBiz = st.biz
+    biz = st.business(PayBiz)
     acc, parties = st.accounts, st.parties
     rc, rb, of = st.own["RC1"], st.own["RB1"], st.own["OF1"]
     if period.first.year != biz.ytd_year:

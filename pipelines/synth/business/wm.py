@@ -58,10 +58,10 @@ class WMBiz:
     opex_daily: int
 
 
-def _add_investors(
-    st: EnterpriseState, rng: np.random.Generator, n: int, open_day, *, related: int = 0
-) -> None:
-    biz: WMBiz | None = st.biz
+def _new_investors(
+    st: EnterpriseState, rng: np.random.Generator, n: int, open_day: np.ndarray, *, related: int = 0
+) -> dict[str, np.ndarray]:
+    """n new investors with a sub-account each: the per-investor columns of WMBiz."""
     legal = rng.random(n) < 0.04
     legal[:related] = False
     rel = np.zeros(n, bool)
@@ -97,21 +97,24 @@ def _add_investors(
         last_topup=np.full(n, -10),
         last_withdraw=np.full(n, -10),
     )
-    if biz is None:
-        return new
-    for k, v in new.items():
+    return new
+
+
+def _add_investors(st: EnterpriseState, rng: np.random.Generator, n: int, open_day: np.ndarray) -> None:
+    """Investors joining during a period, appended to the business state."""
+    biz = st.business(WMBiz)
+    for k, v in _new_investors(st, rng, n, open_day).items():
         setattr(biz, k, np.concatenate([getattr(biz, k), v]))
     np_ = len(biz.kinds)
     biz.pos = np.vstack([biz.pos, np.full((n, np_), -1)])
     biz.principal = np.vstack([biz.principal, np.zeros((n, np_), np.int64)])
     biz.start = np.vstack([biz.start, np.full((n, np_), -1)])
-    return None
 
 
 def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
     plan = st.plan
     since = warmup.first_ord - int(rng.integers(800, 2500))
-    cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian_bank, since)
+    cs = st.add_own_account("CS1", CLS["CUSTODY_SUMMARY"], plan.custodian, since)
     st.add_own_account(
         "OF1",
         CLS["OWN_FUNDS"],
@@ -119,13 +122,13 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
         since,
         balance=int(plan.paid_in_capital * rng.uniform(0.3, 0.5)),
     )
-    st.add_own_account("ST1", CLS["SETTLEMENT"], plan.custodian_bank, since)
+    st.add_own_account("ST1", CLS["SETTLEMENT"], plan.custodian, since)
     st.bank_view = cs
     n = max(60, int(plan.legs_per_month / LEGS_PER_INVESTOR))
     n_prod = 2 if n < 300 else len(PRODUCTS)
     prods = PRODUCTS[:1] + PRODUCTS[2:3] if n_prod == 2 else PRODUCTS
     funds = st.add_legals(rng, len(prods), since, (("K", 1.0),))
-    new = _add_investors(st, rng, n, rng.integers(since, warmup.first_ord, n), related=2)
+    new = _new_investors(st, rng, n, rng.integers(since, warmup.first_ord, n), related=2)
     hold = np.exp(np.log(15000) + 0.7 * rng.standard_normal((n, len(prods)))) * new["scale"][:, None] * 100
     has = rng.random((n, len(prods))) < np.array([0.7] + [0.35] * (len(prods) - 1))
     principal = np.where(has, hold, 0).astype(np.int64)
@@ -153,7 +156,7 @@ def init(st: EnterpriseState, rng: np.random.Generator, warmup: Period) -> None:
 
 
 def simulate(st: EnterpriseState, period: Period, lg: Ledger, rng: np.random.Generator) -> PeriodOut:
-    biz: WMBiz = st.biz
+    biz = st.business(WMBiz)
     acc, parties = st.accounts, st.parties
     cs, of, stl = st.own["CS1"], st.own["OF1"], st.own["ST1"]
     n_new = int(stochastic_round(rng, len(biz.party) * st.plan.growth))

@@ -27,6 +27,7 @@ from pipelines.synth.ledger import Ledger
 from pipelines.synth.periods import Period
 from pipelines.synth.population import EnterprisePlan
 from pipelines.synth.presets import ENT_TYPES
+from pipelines.synth.state import EnterpriseState
 
 
 @dataclass
@@ -63,10 +64,16 @@ class Context:
     plan: EnterprisePlan
     period: Period
     rng: np.random.Generator
-    state: object  # EnterpriseState
-    opening: np.ndarray | None = None  # account balances when the period began (cents)
+    state: EnterpriseState
     complaint_multiplier: float = 1.0
     complaint_minimum: int = 0
+    # Set by the engine before `adjust_legs`: account balances when the period began (cents).
+    opening: np.ndarray = field(init=False, repr=False, compare=False)
+    # Set by an aml injector's `adjust_legs` for its `adjust_tables`: the case's parties, and for
+    # aml.dormant_reactivation the reactivated account and how many days it was idle.
+    aml_party: np.ndarray = field(init=False, repr=False, compare=False)
+    aml_account: str = field(init=False, repr=False, compare=False)
+    aml_idle: int = field(init=False, repr=False, compare=False)
 
 
 class Injector:

@@ -28,7 +28,7 @@ class ResubmissionDrift(Injector):
         rb = accounts.filter(pl.col("account_class") == "RESERVE_BANK")["account_id"][0]
         txns = tables["transactions"]
         bal = tables["account_balances"]
-        target = int(txns["amount_cny"].sum() * SHARE)
+        target = int(int(txns["amount_cny"].sum()) * SHARE)  # an integer column: its sum is an int
         rc_close = dict(bal.filter(pl.col("account_id") == rc).select("biz_date", "closing").iter_rows())
         days = sorted(rc_close)[:-1]
         order = ctx.rng.permutation(len(days))

@@ -28,6 +28,8 @@ class CopyForward(Injector):
     def break_tables(self, ctx: Context, tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         wallets = tables["accounts"].filter(pl.col("account_class").str.starts_with("CUSTOMER"))["account_id"]
         bal = tables["account_balances"]
+        if ctx.state.filed_balances is None:  # needs_history: a period was filed before
+            raise RuntimeError(f"{ctx.case.case_id}: no filed balances to copy forward")
         before = ctx.state.filed_balances.filter(pl.col("account_id").is_in(wallets)).select(
             "account_id", *(pl.col(c).alias(f"prev_{c}") for c in MONEY)
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipelines.synth.business.p2p import P2PBiz
 from pipelines.synth.inject.base import Context, Injector, register
 from pipelines.synth.ledger import CH, PUR, Ledger
 from pipelines.synth.tables import ids
@@ -49,7 +50,7 @@ class FundPool(Injector):
     def adjust_legs(self, ctx: Context, lg: Ledger) -> None:
         st = ctx.state
         cols = lg.columns()
-        lenders = np.unique(st.biz.lenders.acct)
+        lenders = np.unique(st.business(P2PBiz).lenders.acct)
         opening = np.concatenate([ctx.opening, np.zeros(len(st.accounts) - len(ctx.opening), np.int64)])
         t0 = int(ctx.rng.integers(3, ctx.period.ndays - 8)) * 86400 + 11 * 3600
         t1 = t0 + int(ctx.rng.integers(2, 6)) * 86400 + 3 * 3600

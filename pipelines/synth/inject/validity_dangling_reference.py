@@ -28,12 +28,13 @@ class DanglingReference(Injector):
             ("payer_party_id", tx),
             ("payee_party_id", tx),
         ]
-        col, pool = next(
+        picked = next(
             ((c, rows.filter(pl.col(c).is_not_null())) for c, rows in choices if rows[c].is_not_null().any()),
-            (None, None),
+            None,
         )
-        if col is None:
+        if picked is None:
             raise AssertionError(f"{ctx.case.submission_id}: no transaction reference to break")
+        col, pool = picked
         txn = pool["txn_id"][int(ctx.rng.integers(0, pool.height))]
         ctx.case.records = {"transactions": [txn]}
         fixed = tx.with_columns(
