@@ -12,7 +12,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup setup-browser demo test lint format dbt-parse dev clean docs reliability serve
+.PHONY: setup setup-browser setup-web demo test lint format dbt-parse dev clean docs reliability serve
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,13 @@ setup-browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium; fi
 
+# The portal's chart scripts (vega, vega-lite, vega-embed, vega-interpreter) from npm, served locally.
+WEB := pipelines/portal/web
+setup-web: $(WEB)/node_modules/.installed
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	touch $@
+
 dbt-parse: setup
 	cd dbt_project && SUPTECH_WAREHOUSE=$${SUPTECH_WAREHOUSE:-/tmp/suptech-parse.duckdb} ../$(BIN)/dbt parse --quiet --profiles-dir .
 
@@ -38,8 +45,9 @@ demo: setup dbt-parse
 	$(BIN)/suptech synth --home "$(DEMO_HOME)" --preset $(DEMO_PRESET) --seed $(DEMO_SEED)
 	$(BIN)/suptech run --home "$(DEMO_HOME)" --backfill
 	$(BIN)/suptech summary --home "$(DEMO_HOME)"
+	$(BIN)/python -m pipelines.portal.demo --home "$(DEMO_HOME)"
 
-test: setup setup-browser dbt-parse
+test: setup setup-browser setup-web dbt-parse
 	$(BIN)/ruff check pipelines tests bench
 	$(BIN)/pytest -q -n 2 --durations=15
 
@@ -61,10 +69,11 @@ docs: setup  # regenerate the generated docs (tests fail when they are stale)
 	$(BIN)/python -m pipelines.quality.compiled_macros
 
 dev: setup dbt-parse
-	SUPTECH_HOME=$${SUPTECH_HOME:-$(CURDIR)/var} $(BIN)/dagster dev -w workspace.yaml
+	SUPTECH_HOME=$${SUPTECH_HOME:-$(DEMO_HOME)} $(BIN)/dagster dev -w workspace.yaml
 
-# The filing API on 127.0.0.1:$SUPTECH_PORT (default 8000) against $SUPTECH_HOME (default the demo's home).
-serve: setup
+# The filing API and portal on 127.0.0.1:$SUPTECH_PORT (default 8000) against $SUPTECH_HOME (default the
+# demo's home; sign in with <home>/demo-credentials.json from `make demo`).
+serve: setup setup-web
 	SUPTECH_HOME=$${SUPTECH_HOME:-$(DEMO_HOME)} $(BIN)/suptech serve --port $${SUPTECH_PORT:-8000}
 
 clean:

@@ -12,7 +12,6 @@ acknowledgements are queued for the next cycle (queue.py). Each call is recorded
 See docs/filing-api.md.
 """
 
-
 import contextlib
 import html
 from collections.abc import Iterator
@@ -150,7 +149,6 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
             )
         return user
 
-
     def log(user: User, action: str, target: str | None = None, **detail: Any) -> None:
         access_log.record(home, action, user.username, user.role, target, detail or None)
 
@@ -202,26 +200,7 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
     )
 
     def landed(enterprise_id: str | None, known: set[str]) -> list[dict[str, Any]]:
-        """Uploads and drops waiting in landing/ (of one enterprise, or all), not yet in the snapshot."""
-        out = []
-        dirs = [home.landing / enterprise_id] if enterprise_id else sorted(home.landing.glob("*"))
-        for d in dirs:
-            if not d.is_dir() or d.is_symlink():
-                continue
-            for folder in sorted(d.iterdir()):
-                if folder.name in known or not SUBMISSION_ID.match(folder.name):
-                    continue
-                if folder.is_dir() and not folder.is_symlink() and (folder / MANIFEST_NAME).is_file():
-                    out.append(
-                        {
-                            "submission_id": folder.name,
-                            "enterprise_id": d.name,
-                            "status": "UPLOADED",
-                            "pending": True,
-                            "status_reason": "in the landing area: the next cycle takes it in",
-                        }
-                    )
-        return out
+        return landed_uploads(home, enterprise_id, known)
 
     def find(user: User, submission_id: str) -> dict[str, Any]:
         """The submission if this user may see it; 404 for unknown ids and other enterprises' alike."""
@@ -314,7 +293,9 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
         response_class=FileResponse,
         responses={200: {"content": {t: {} for t in REPORT_TYPES.values()}}},
     )
-    def edit_report(submission_id: str, fmt: str, user: Annotated[User, Depends(filing_user)]) -> FileResponse:
+    def edit_report(
+        submission_id: str, fmt: str, user: Annotated[User, Depends(filing_user)]
+    ) -> FileResponse:
         """The submission's edit report as csv, json or html (a download)."""
         if fmt not in REPORT_TYPES:
             raise HTTPException(404, f"no edit report format {fmt!r}: use csv, json or html")
@@ -334,7 +315,9 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
         tags=["submissions"],
         status_code=202,
     )
-    def acknowledge(submission_id: str, body: AcknowledgementIn, user: Annotated[User, Depends(filing_user)]) -> dict[str, Any]:
+    def acknowledge(
+        submission_id: str, body: AcknowledgementIn, user: Annotated[User, Depends(filing_user)]
+    ) -> dict[str, Any]:
         """Acknowledge a warning rule's findings on your submission, with a reason. Queued: the next cycle
         records it (an ACKNOWLEDGED event); meanwhile it is listed as pending."""
         if user.role != "filer":
@@ -425,11 +408,11 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
                     if length is None:
                         raise UploadRefused(411, "a multipart upload needs a Content-Length header")
                     async with request.form(max_files=limits.max_files + 1, max_fields=4) as form:
-                        await _from_form(form, area, limits)
+                        await receive_form(form, area, limits)
                 else:
                     await _receive(request, area / "upload.bin", limits)
                     await run_in_threadpool(uploads.extract, area / "upload.bin", area / "package", limits)
-                done = await run_in_threadpool(_land, area / "package", user.enterprise_id or "")
+                done = await run_in_threadpool(land_package, home, area / "package", user.enterprise_id or "")
         except UploadRefused as exc:
             await run_in_threadpool(log, user, "upload_refused", None, status=exc.status, reason=exc.message)
             raise HTTPException(exc.status, exc.message) from None
@@ -446,11 +429,6 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
             headers={"Location": f"/api/v1/submissions/{done.submission_id}"},
         )
 
-    def _land(folder: Path, enterprise_id: str) -> uploads.Landed:
-        if not folder.is_dir():
-            raise UploadRefused(422, "the upload holds no files")
-        return uploads.land(home, uploads.package_root(folder), enterprise_id)
-
     async def _receive(request: Request, dest: Path, limits: Limits) -> None:
         size = 0
         with open(dest, "wb") as fh:
@@ -462,35 +440,6 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
         if size == 0:
             raise UploadRefused(422, "the upload is empty: send the archive as the request body")
 
-    async def _from_form(form, area: Path, limits: Limits) -> None:
-        archives = form.getlist("package")
-        files = form.getlist("files")
-        if bool(archives) == bool(files) or len(archives) > 1:
-            raise UploadRefused(
-                422,
-                "send either one archive in a part named 'package' or the package's files in parts "
-                "named 'files'",
-            )
-        total = 0
-        incoming = area / "incoming"
-        incoming.mkdir()
-        named: list[tuple[str, Path]] = []
-        for i, part in enumerate(archives or files):
-            if isinstance(part, str):
-                raise UploadRefused(422, "a 'package' or 'files' part is text, not a file")
-            dest = incoming / str(i)
-            with open(dest, "wb") as fh:
-                while chunk := await part.read(1 << 20):
-                    total += len(chunk)
-                    if total > limits.max_upload_bytes:
-                        raise uploads.too_large(limits)
-                    fh.write(chunk)
-            named.append((part.filename or "", dest))
-        if archives:
-            await run_in_threadpool(uploads.extract, named[0][1], area / "package", limits)
-        else:
-            await run_in_threadpool(uploads.place_files, named, area / "package", limits)
-
     # --- every other /api path: authentication first, then 404 ---------------------------------------
 
     @app.api_route(
@@ -499,7 +448,70 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
     def unknown_api_path(rest: str, user: Annotated[User, Depends(current_user)]) -> None:
         raise HTTPException(404, f"no API path /api/{rest}: see /docs")
 
+    from pipelines.portal import web
+
+    web.install(app, home, store, limits)  # the portal's pages, and a session-guarded 404 for any other path
     return app
+
+
+def landed_uploads(home: Home, enterprise_id: str | None, known: set[str]) -> list[dict[str, Any]]:
+    """Uploads and drops waiting in landing/ (of one enterprise, or all), not yet in the snapshot."""
+    out = []
+    dirs = [home.landing / enterprise_id] if enterprise_id else sorted(home.landing.glob("*"))
+    for d in dirs:
+        if not d.is_dir() or d.is_symlink():
+            continue
+        for folder in sorted(d.iterdir()):
+            if folder.name in known or not SUBMISSION_ID.match(folder.name):
+                continue
+            if folder.is_dir() and not folder.is_symlink() and (folder / MANIFEST_NAME).is_file():
+                out.append(
+                    {
+                        "submission_id": folder.name,
+                        "enterprise_id": d.name,
+                        "status": "UPLOADED",
+                        "pending": True,
+                        "status_reason": "in the landing area: the next cycle takes it in",
+                    }
+                )
+    return out
+
+
+def land_package(home: Home, folder: Path, enterprise_id: str) -> uploads.Landed:
+    """Move an extracted upload (staging) into the landing area for the uploader's enterprise."""
+    if not folder.is_dir():
+        raise UploadRefused(422, "the upload holds no files")
+    return uploads.land(home, uploads.package_root(folder), enterprise_id)
+
+
+async def receive_form(form, area: Path, limits: Limits) -> None:
+    """A multipart upload (one archive in `package`, or the files in `files`) extracted into area/package."""
+    archives = form.getlist("package")
+    files = form.getlist("files")
+    if bool(archives) == bool(files) or len(archives) > 1:
+        raise UploadRefused(
+            422,
+            "send either one archive in a part named 'package' or the package's files in parts named 'files'",
+        )
+    total = 0
+    incoming = area / "incoming"
+    incoming.mkdir()
+    named: list[tuple[str, Path]] = []
+    for i, part in enumerate(archives or files):
+        if isinstance(part, str):
+            raise UploadRefused(422, "a 'package' or 'files' part is text, not a file")
+        dest = incoming / str(i)
+        with open(dest, "wb") as fh:
+            while chunk := await part.read(1 << 20):
+                total += len(chunk)
+                if total > limits.max_upload_bytes:
+                    raise uploads.too_large(limits)
+                fh.write(chunk)
+        named.append((part.filename or "", dest))
+    if archives:
+        await run_in_threadpool(uploads.extract, named[0][1], area / "package", limits)
+    else:
+        await run_in_threadpool(uploads.place_files, named, area / "package", limits)
 
 
 def is_open_path(path: str) -> bool:
