@@ -1,6 +1,6 @@
 """Great Expectations 1.x on DuckDB: the one place that adapts GX to the ``duckdb`` dialect.
 
-Two things are needed, both kept here so they can be removed in one go when upstream catches up:
+Three things are needed, all kept here so they can be removed in one go when upstream catches up:
 
 1. **Persisted connection.** Out of the box every expectation that reads rows fails on a DuckDB SQL
    datasource with ``MetricResolutionError: list index out of range``: GX runs a query inside
@@ -20,6 +20,13 @@ Two things are needed, both kept here so they can be removed in one go when upst
    what ``con`` has **committed** (not ``con``'s open transaction or its temp tables), takes no file
    lock of its own, and its cursors are closed when the datasource is disposed (and, at the latest, when
    ``con`` is closed).
+
+3. **GX's unexpected-index query on a query asset.** With ``unexpected_index_column_names`` in the result
+   format, a column-map expectation returns ``unexpected_index_query``: the SQL selecting the index columns
+   and the checked column of its unexpected rows. On a query asset GX pastes the asset's query after
+   ``FROM`` without parentheses (and ends with ``;``), so the text does not run;
+   :func:`runnable_index_query` puts the parentheses in. ``tests/unit/test_gx_duckdb.py`` fails when
+   upstream emits a runnable query itself.
 """
 
 from __future__ import annotations
@@ -124,6 +131,18 @@ def duckdb_datasource(
             context.data_sources.delete(name)
         except Exception:  # pragma: no cover - best effort on an ephemeral context
             log.debug("could not delete GX datasource %s", name, exc_info=True)
+
+
+def runnable_index_query(index_query: str, asset_query: str) -> str:
+    """GX's ``unexpected_index_query`` of an expectation run on the query asset ``asset_query``, as SQL that
+    runs: the asset's query (pasted after FROM as is) becomes a parenthesised derived table."""
+    text = index_query.strip().removesuffix(";")
+    pasted = f"FROM {asset_query}"
+    if pasted not in text:
+        if f"FROM ({asset_query})" in text:
+            raise ValueError("GX now parenthesises the query asset: drop runnable_index_query()")
+        raise ValueError(f"unexpected_index_query does not read the query asset: {index_query!r}")
+    return text.replace(pasted, f"FROM ({asset_query}) AS batch", 1)
 
 
 def _dispose(datasource: gx.datasource.fluent.SQLDatasource) -> None:

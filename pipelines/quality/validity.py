@@ -6,9 +6,11 @@ How it runs, per call (a cycle may hand over hundreds of just-loaded submissions
 
 * **GX, once per filing type.** The batch is ``raw.<filing_type>`` filtered to the given submissions
   (a GX query asset); the generated suite ``validity.<filing_type>`` runs on it inside DuckDB. GX decides
-  which expectations fail; for those only, the failing rows are fetched in DuckDB (the expectation's own
-  ``unexpected_rows_query``, or the column-map condition GX evaluated, see :func:`failing_rows_sql`),
-  capped per submission with the true count kept.
+  which expectations fail; for those only, the failing rows are fetched in DuckDB with GX's own query:
+  the ``unexpected_rows_query`` of an unexpected-rows expectation, the ``unexpected_index_query`` GX
+  returns for a column-map expectation (index columns: submission, row, key; see
+  :func:`pipelines.quality.gx_duckdb.runnable_index_query`). They are capped per submission with the true
+  count kept, and the total must equal GX's unexpected count (else the stage fails).
 * **SQL rules** (the V rules of :mod:`pipelines.quality.sql_rules`): run by the one rule runner
   (:mod:`pipelines.quality.runner`), one query each over the submissions it applies to.
 * Findings and one ``quality.rule_results`` row per submission x applicable rule are written by
@@ -42,13 +44,22 @@ from pipelines.quality.catalog import rule as catalog_rule
 from pipelines.quality.findings import FINDING_CAP, Finding, RuleResult
 from pipelines.quality.rules import rk, sql_rules
 from pipelines.quality.runner import ent_type_of, owed_filing_types
-from pipelines.quality.suites import _select, build_suites
+from pipelines.quality.suites import build_suites, index_columns
 
 log = logging.getLogger(__name__)
 
 __all__ = ["applicable_rules", "ent_type_of", "owed_filing_types", "run_validity_stage", "validate"]
-# BASIC: success + unexpected counts, no per-expectation row fetches (failing rows are fetched below).
-RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+
+
+def result_format(filing_type: str) -> dict:
+    """BASIC: success and unexpected counts, no rows fetched by GX (partial lists empty); column-map
+    expectations also return their ``unexpected_index_query`` over the row's identity."""
+    return {
+        "result_format": "BASIC",
+        "partial_unexpected_count": 0,
+        "unexpected_index_column_names": index_columns(load_contracts()[filing_type]),
+        "return_unexpected_index_query": True,
+    }
 
 
 class ValidityStageError(RuntimeError):
@@ -159,40 +170,6 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
 # GX
 
 
-def failing_rows_sql(filing_type: str, config) -> str:
-    """SQL (with GX's ``{batch}`` placeholder) selecting the rows an expectation found unexpected.
-
-    For ``unexpected_rows_expectation`` this is the expectation's own query. For the column-map
-    expectations the generator emits, it is the condition GX evaluates, written out for DuckDB: GX's own
-    ``unexpected_index_query`` is not executable on a query asset (no parentheses, unbound parameters).
-    The stage checks that the counts agree with GX's.
-    """
-    contract = load_contracts()[filing_type]
-    kw = config.kwargs
-    meta = config.meta
-    kind = config.type
-    if kind == "unexpected_rows_expectation":
-        return kw["unexpected_rows_query"]
-    cols = _select(contract, list(meta["fields"]))
-    c = kw["column"]
-    if kind == "expect_column_values_to_not_be_null":
-        where = f"{c} is null"
-    elif kind == "expect_column_values_to_be_in_set":
-        lits = ", ".join(_lit(v).replace("{", "{{").replace("}", "}}") for v in kw["value_set"])
-        where = f"{c} is not null and {c} not in ({lits})"
-    elif kind in ("expect_column_values_to_be_between", "expect_column_value_lengths_to_be_between"):
-        expr = c if kind == "expect_column_values_to_be_between" else f"length({c})"
-        bad = []
-        if kw.get("min_value") is not None:
-            bad.append(f"{expr} {'<=' if kw.get('strict_min') else '<'} {kw['min_value']}")
-        if kw.get("max_value") is not None:
-            bad.append(f"{expr} {'>=' if kw.get('strict_max') else '>'} {kw['max_value']}")
-        where = f"{c} is not null and ({' or '.join(bad)})"
-    else:
-        raise ValidityStageError(f"no failing-rows query for expectation type {kind}")
-    return f"select {cols} from {{batch}} where {where}"
-
-
 def _raised(exception_info) -> str | None:
     """The first exception message in a GX result's exception_info (flat or keyed by metric)."""
     if not exception_info:
@@ -214,16 +191,38 @@ def _gx_count(result) -> int | None:
     return None
 
 
+@dataclass
+class GxFailure:
+    """A failing expectation: its configuration, GX's unexpected count and its failing-rows query."""
+
+    filing_type: str
+    config: object
+    gx_count: int | None
+    rows_query: str  # over the batch: GX's unexpected_rows_query or its unexpected_index_query
+
+
+def failing_rows_query(filing_type: str, config, result: Mapping, submission_ids: Sequence[str]) -> str:
+    """The SQL selecting the rows GX found unexpected, from GX's own definitions: an unexpected-rows
+    expectation's query over the batch, or the ``unexpected_index_query`` GX returned."""
+    asset_query = batch_sql(filing_type, submission_ids)
+    if config.type == "unexpected_rows_expectation":
+        return config.kwargs["unexpected_rows_query"].format(batch=f"({asset_query}) as batch")
+    query = result.get("unexpected_index_query")
+    if not isinstance(query, str):
+        raise ValidityStageError(f"GX returned no unexpected_index_query for {config.type} on {filing_type}")
+    return gx_duckdb.runnable_index_query(query, asset_query)
+
+
 def _gx_failing(
     con: duckdb.DuckDBPyConnection,
     db_path: Path | None,
     submission_ids: Sequence[str],
     timings: dict[str, float],
-) -> list[tuple[str, object, int | None]]:
+) -> list[GxFailure]:
     """Run every filing type's suite once over the given submissions; return the failing expectations."""
     suites = build_suites()
     in_list = _in_list(submission_ids)
-    failing: list[tuple[str, object, int | None]] = []
+    failing: list[GxFailure] = []
     context = gx_duckdb.ephemeral_context()
     with gx_duckdb.duckdb_datasource(context, con, db_path) as datasource:
         for ft, suite in suites.items():
@@ -233,7 +232,7 @@ def _gx_failing(
                 continue
             asset = datasource.add_query_asset(name=ft, query=batch_sql(ft, submission_ids))
             batch = asset.add_batch_definition_whole_table(name="submissions").get_batch()
-            result = batch.validate(suite, result_format=RESULT_FORMAT)
+            result = batch.validate(suite, result_format=result_format(ft))
             for r in result.results:
                 err = _raised(r.exception_info)
                 if err is not None:
@@ -242,7 +241,9 @@ def _gx_failing(
                         f"({r.expectation_config.meta.get('rule_id')}) on {ft}: {err}"
                     )
                 if not r.success:
-                    failing.append((ft, r.expectation_config, _gx_count(r)))
+                    cfg = r.expectation_config
+                    query = failing_rows_query(ft, cfg, r.result or {}, submission_ids)
+                    failing.append(GxFailure(ft, cfg, _gx_count(r), query))
             timings[f"gx:{ft}"] = time.perf_counter() - t0
     return failing
 
@@ -253,14 +254,11 @@ def _finding_fields(row: Mapping, meta: Mapping, fields: list[str]) -> list[tupl
     return [(f, row.get(f)) for f in fields]
 
 
-def _gx_outcome(
-    con: duckdb.DuckDBPyConnection, ft: str, config, gx_count: int | None, submission_ids: Sequence[str]
-) -> CheckOutcome:
+def _gx_outcome(con: duckdb.DuckDBPyConnection, failure: GxFailure) -> CheckOutcome:
+    ft, config, gx_count = failure.filing_type, failure.config, failure.gx_count
     meta = config.meta
     fields = list(meta["fields"])
-    batch = f"({batch_sql(ft, submission_ids)}) as batch"
-    inner = failing_rows_sql(ft, config).format(batch=batch)
-    sql = _capped(f"select *, {rk(ft)} as __record_key from ({inner}) as __i", "_row")
+    sql = _capped(f"select *, {rk(ft)} as __record_key from ({failure.rows_query}) as __i", "_row")
     outcome = CheckOutcome(rule_id=meta["rule_id"], source=f"gx:{ft}", gx_count=gx_count)
     for row in _fetch(con, sql):
         sid = row["submission_id"]
@@ -278,12 +276,8 @@ def _gx_outcome(
         )
     total = sum(outcome.counts.values())
     if gx_count is not None and total != gx_count:
-        log.warning(
-            "%s on %s: GX counted %s unexpected rows, the findings query %s",
-            outcome.rule_id,
-            ft,
-            gx_count,
-            total,
+        raise ValidityStageError(
+            f"{outcome.rule_id} on {ft}: GX counted {gx_count} unexpected rows, its failing-rows query {total}"
         )
     return outcome
 
@@ -306,7 +300,7 @@ def validate(
     failing = _gx_failing(con, Path(db_path) if db_path else None, sids, timings)
     timings["gx"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    checks += [_gx_outcome(con, ft, cfg, n, sids) for ft, cfg, n in failing]
+    checks += [_gx_outcome(con, f) for f in failing]
     timings["gx_findings"] = time.perf_counter() - t1
     try:
         ev = runner.evaluate(con, sql_rules("V"), sids, timings=timings)

@@ -109,3 +109,38 @@ def test_datasource_refuses_another_file(tmp_path):
         with gx_duckdb.duckdb_datasource(gx_duckdb.ephemeral_context(), con, tmp_path / "b.duckdb"):
             pass
     con.close()
+
+
+def test_unexpected_index_query_on_a_query_asset_runs_once_parenthesised(tmp_path):
+    """GX's own unexpected_index_query (what the validity stage fetches failing rows with) pastes the query
+    asset after FROM without parentheses; runnable_index_query fixes exactly that. When GX's text runs as
+    it is, upstream fixed it: drop runnable_index_query()."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(
+        "create schema raw; create table raw.t as select 'S' as submission_id, range + 1 as _row, "
+        "case when range % 3 = 0 then null else range end as v, "
+        "case when range % 4 = 0 then 'bad' else 'ok' end as s from range(10)"
+    )
+    asset_query = "select * from raw.t where submission_id in ('S')"
+    fmt = {
+        "result_format": "BASIC",
+        "partial_unexpected_count": 0,
+        "unexpected_index_column_names": ["submission_id", "_row"],
+        "return_unexpected_index_query": True,
+    }
+    checks = [
+        (gxe.ExpectColumnValuesToNotBeNull(column="v"), [1, 4, 7, 10]),
+        (gxe.ExpectColumnValuesToBeInSet(column="s", value_set=["ok"]), [1, 5, 9]),
+        (gxe.ExpectColumnValuesToBeBetween(column="v", min_value=2, max_value=7, strict_max=True), [2, 8, 9]),
+    ]
+    with gx_duckdb.duckdb_datasource(gx_duckdb.ephemeral_context(), con) as ds:
+        batch = ds.add_query_asset("t", query=asset_query).add_batch_definition_whole_table("a").get_batch()
+        for expectation, rows in checks:
+            result = batch.validate(expectation, result_format=fmt).result
+            query = result["unexpected_index_query"]
+            with pytest.raises(duckdb.Error):
+                con.sql(query).fetchall()
+            runnable = gx_duckdb.runnable_index_query(query, asset_query)
+            got = sorted(r[1] for r in con.sql(runnable).fetchall())
+            assert got == rows and result["unexpected_count"] == len(rows), (expectation, got)
+    con.close()

@@ -38,9 +38,16 @@ def render() -> str:
         stage_rules = [r for r in rules.values() if r.stage == stage]
         if not stage_rules:
             continue
-        lines += [f"## {STAGE_NAMES[stage]} rules ({stage}###)", "", f"On failure: {STAGE_EFFECT[stage]}.", ""]
-        lines += ["| id | severity | filing types | X-rule | FQ | title | what is checked | source | since |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## {STAGE_NAMES[stage]} rules ({stage}###)",
+            "",
+            f"On failure: {STAGE_EFFECT[stage]}.",
+            "",
+        ]
+        lines += [
+            "| id | severity | filing types | X-rule | FQ | title | what is checked | source | since |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in stage_rules:
             shadow = " (shadow)" if r.shadow else ""
             lines.append(

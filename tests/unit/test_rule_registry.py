@@ -1,0 +1,90 @@
+"""One rule model: every catalog rule has exactly one definition (a generated GX expectation for the V column
+checks, a registered SQL definition otherwise; S checks are emitted by the intake) and every definition a
+catalog entry; the runner picks up every registered rule of its stage; and the worked example of
+docs/dev-interfaces.md ("Adding a V rule") is true: its catalog entry and its SQL definition, and nothing
+else, make a rule the runner evaluates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from pipelines.quality import rules, runner, stages
+from pipelines.quality.catalog import Rule as CatalogEntry
+from pipelines.quality.catalog import load_catalog
+from pipelines.quality.suites import GENERATED_RULE_IDS
+from pipelines.quality.validity import applicable_rules
+from pipelines.warehouse.schema import create_schema
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "dev-interfaces.md"
+
+
+def test_every_catalog_rule_has_one_definition_and_back() -> None:
+    catalog = load_catalog()
+    defined = rules.definitions()
+    assert set(defined) <= set(catalog), f"definitions without a catalog entry: {set(defined) - set(catalog)}"
+    assert set(defined).isdisjoint(GENERATED_RULE_IDS)
+    for stage in "VQM":
+        in_catalog = {rid for rid, r in catalog.items() if r.stage == stage}
+        implemented = {r.rule_id for r in rules.sql_rules(stage)}
+        if stage == "V":
+            implemented |= set(GENERATED_RULE_IDS)
+        assert implemented == in_catalog, (stage, in_catalog ^ implemented)
+
+
+def test_the_stages_run_every_registered_rule() -> None:
+    assert [r.rule_id for r in stages.QUALITY_RULES] == sorted(
+        rid for rid, r in load_catalog().items() if r.stage == "Q"
+    )
+    assert [r.rule_id for r in stages.MACRO_RULES] == sorted(
+        rid for rid, r in load_catalog().items() if r.stage == "M"
+    )
+    for r in rules.sql_rules("V"):
+        assert r.definition.sql().lstrip().lower().startswith(("select", "with")), r.rule_id
+
+
+def _example() -> tuple[dict, str]:
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("### Adding a V rule") :]
+    entry = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    return yaml.safe_load(entry)[0], code
+
+
+def test_the_worked_example_of_dev_interfaces_adds_a_rule(tmp_path) -> None:
+    entry, code = _example()
+    rule_id = entry["rule_id"]
+    catalog = load_catalog()
+    assert rule_id not in catalog and rule_id not in rules.definitions()
+    catalog[rule_id] = CatalogEntry(**{**entry, "filing_types": tuple(entry["filing_types"])})
+    rules.sql_rules.cache_clear()
+    try:
+        namespace = {name: getattr(rules, name) for name in ("sql_rule", "rk", "fields", "msg", "src", "cur")}
+        exec(code, namespace)
+        assert rule_id in [r.rule_id for r in rules.sql_rules("V")]
+        sid = "P2P0001-2026-10-v1"
+        assert rule_id in applicable_rules(sid)
+        assert rule_id not in applicable_rules("PAY0001-2026-10-v1")  # PAY files no loans
+
+        con = duckdb.connect(str(tmp_path / "w.duckdb"))
+        create_schema(con)
+        for row, (orig, mat) in enumerate([("2026-01-05", "2027-01-05"), ("2026-03-01", "2026-02-01")], 1):
+            con.execute(
+                "insert into raw.loans (submission_id, _row, loan_id, origination_date, maturity_date) "
+                "values (?, ?, ?, ?, ?)",
+                [sid, row, f"L{row}", date.fromisoformat(orig), date.fromisoformat(mat)],
+            )
+        ev = runner.evaluate(con, [rules.rule(rule_id)], [sid])
+        con.close()
+        assert ev.counts == {(sid, rule_id): 1}
+        (f,) = ev.findings
+        assert (f.row_number, f.filing_type, f.rule_id) == (2, "loans", rule_id)
+        assert f.message == "maturity_date 2026-02-01 is before origination_date 2026-03-01."
+    finally:
+        del catalog[rule_id]
+        rules._DEFINITIONS.pop(rule_id, None)
+        rules.sql_rules.cache_clear()
