@@ -90,7 +90,7 @@ reliability: setup dbt-parse
 	mkdir -p var && rm -f var/reliability.jsonl
 	SUPTECH_RELIABILITY=1 SUPTECH_RELIABILITY_SEEDS=$(RELIABILITY_SEEDS) SUPTECH_RELIABILITY_CHAINS=$(RELIABILITY_CHAINS) \
 		SUPTECH_RELIABILITY_KILLS=$(RELIABILITY_KILLS) SUPTECH_RELIABILITY_DBT_KILLS=$(RELIABILITY_DBT_KILLS) \
-		SUPTECH_RELIABILITY_LOG=$(CURDIR)/var/reliability.jsonl \
+		SUPTECH_RELIABILITY_LOG=$(CURDIR)/var/reliability.jsonl SUPTECH_CYCLE_TIMEOUT=3600 \
 		$(BIN)/pytest -q -n 0 -p no:cacheprovider tests/reliability/test_kill_recovery.py -k reliability_tiny_market
 	$(BIN)/python -c "import json; rs=[json.loads(l) for l in open('var/reliability.jsonl')]; \
 		k=sum(sum(x.endswith('(-9)') for x in r['kills']) for r in rs); \

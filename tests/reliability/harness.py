@@ -195,9 +195,11 @@ def run_forked(
     fault_after: str | None = None,
     fault_log: Path | None = None,
     as_of: datetime = AS_OF,
-    timeout_s: float = 600,
+    timeout_s: float | None = None,
 ) -> int:
-    """Run one backfill cycle in a child process; its exit status: 0 done, -9 killed (SIGKILL)."""
+    """Run one backfill cycle in a child process; its exit status: 0 done, -9 killed (SIGKILL). A cycle
+    that takes longer than `timeout_s` (default $SUPTECH_CYCLE_TIMEOUT, else 600 s) is killed: an error."""
+    timeout_s = timeout_s or float(os.environ.get("SUPTECH_CYCLE_TIMEOUT", "600"))
     child = _context().Process(
         target=_child,
         args=(home, build_marts, fault_at, fault_after, fault_log and str(fault_log), as_of),
