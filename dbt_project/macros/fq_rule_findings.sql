@@ -31,21 +31,16 @@
 {#- The indicator row `findings` of those counts (CTE `counts`): findings over all versions, screened
     against the seed's max_findings; evidence names the rules, or `none_text`. -#}
 {% macro fq_findings_row(indicator_id, none_text) -%}
-    select
-        counts.enterprise_id,
-        counts.period,
-        '{{ indicator_id }}' as indicator_id,
-        'findings' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        counts.findings as value,
-        counts.findings as numerator,
-        counts.versions as denominator,
-        max_findings.value as threshold,
-        {{ threshold_status('counts.findings', 'max_findings') }} as status,
+    {%- set row_evidence %}
         coalesce('rules ' || counts.failed_rules, '{{ none_text }}') || ' over '
-        || cast(counts.versions as {{ dbt.type_string() }}) || ' version(s)' as evidence
+        || cast(counts.versions as {{ dbt.type_string() }}) || ' version(s)'
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'findings', value='counts.findings', numerator='counts.findings',
+                         denominator='counts.versions',
+                         status=threshold_status('counts.findings', 'max_findings'),
+                         threshold='max_findings.value', evidence=row_evidence,
+                         enterprise_id='counts.enterprise_id', period='counts.period') }}
     from counts
     {{ join_threshold('max_findings', indicator=indicator_id, ent_type='counts.ent_type', on_date='counts.period_end') }}
 {%- endmacro %}

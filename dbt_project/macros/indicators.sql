@@ -57,6 +57,50 @@
     from {{ cte }}
 {%- endmacro %}
 
+{#- One long-format indicator row as a select list, in the column order of indicator_rows(): every
+    argument but indicator_id and metric is a SQL expression; omitted ones are typed nulls (as_of_date,
+    dimension, dimension_value, threshold, evidence). `indicator_id` and `metric` are literals (the id,
+    the metric's name); pass `indicator_id_sql` / `metric_sql` instead when a column carries them. The CTEs a mart unions are all written with it, so
+    their columns line up. -#}
+{% macro indicator_row(indicator_id=none, metric=none, value=none, numerator=none, denominator=none,
+                       status=none, threshold=none, evidence=none, as_of_date=none, dimension=none,
+                       dimension_value=none, enterprise_id='enterprise_id', period='period',
+                       indicator_id_sql=none, metric_sql=none) -%}
+    {%- if (indicator_id is none) == (indicator_id_sql is none) or (metric is none) == (metric_sql is none) -%}
+        {{ exceptions.raise_compiler_error("indicator_row: give one of indicator_id / indicator_id_sql and one of metric / metric_sql") }}
+    {%- endif -%}
+    {%- for name, arg in [('value', value), ('numerator', numerator), ('denominator', denominator), ('status', status)] -%}
+        {%- if arg is none -%}
+            {{ exceptions.raise_compiler_error("indicator_row(" ~ indicator_id ~ ", " ~ (metric or metric_sql) ~ "): " ~ name ~ " is required") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set null_string = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
+        {{ enterprise_id }} as enterprise_id,
+        {{ period }} as period,
+        {{ indicator_id_sql if indicator_id_sql is not none else "'" ~ indicator_id ~ "'" }} as indicator_id,
+        {{ metric_sql if metric_sql is not none else "'" ~ metric ~ "'" }} as metric,
+        {{ as_of_date if as_of_date is not none else 'cast(null as date)' }} as as_of_date,
+        {{ dimension if dimension is not none else null_string }} as dimension,
+        {{ dimension_value if dimension_value is not none else null_string }} as dimension_value,
+        {{ value }} as value,
+        {{ numerator }} as numerator,
+        {{ denominator }} as denominator,
+        {{ threshold if threshold is not none else 'cast(null as ' ~ type_double() ~ ')' }} as threshold,
+        {{ status }} as status,
+        {{ evidence if evidence is not none else null_string }} as evidence
+{%- endmacro %}
+
+{#- A count (or plain amount) judged against one threshold parameter joined as `param` (join_threshold):
+    value = numerator = the count, denominator 1, threshold = the parameter's value, status by
+    threshold_status. The repeated shape of the FQ, AML, OPS and CRD count metrics. -#}
+{% macro count_metric(indicator_id, metric, count, param, evidence=none, as_of_date=none, dimension=none,
+                      dimension_value=none, enterprise_id='enterprise_id', period='period') -%}
+    {{- indicator_row(indicator_id, metric, value=count, numerator=count, denominator='1',
+                      threshold=param ~ '.value', status=threshold_status(count, param), evidence=evidence,
+                      as_of_date=as_of_date, dimension=dimension, dimension_value=dimension_value,
+                      enterprise_id=enterprise_id, period=period) -}}
+{%- endmacro %}
+
 {#- A number as text for messages and evidence, rounded to `digits` places. -#}
 {% macro num_text(expr, digits=2) -%}
     case

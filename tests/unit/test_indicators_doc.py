@@ -58,6 +58,19 @@ def test_yaml_sits_beside_its_sql() -> None:
         )
 
 
+ROW_MACROS = re.compile(r"\b(indicator_row|count_metric|fq_findings_row)\(")
+
+
+def test_marts_write_their_rows_with_the_row_macros() -> None:
+    """The long-format row is written by indicator_row() / count_metric() (fq_findings_row() wraps it)."""
+    by_hand = []
+    for model in indicator_marts():
+        sql = next((DBT / "models" / "marts").rglob(f"{model}.sql")).read_text(encoding="utf-8")
+        if not ROW_MACROS.search(sql):
+            by_hand.append(model)
+    assert by_hand == []
+
+
 def test_every_indicator_has_a_thresholds_row() -> None:
     with_params = {r["indicator_id"] for r in thresholds()}
     assert [r["indicator_id"] for r in catalog() if r["indicator_id"] not in with_params] == []

@@ -36,26 +36,21 @@ counts as (
 ),
 
 scored as (
-    select
-        counts.enterprise_id,
-        counts.period,
-        'AML-001' as indicator_id,
-        'capture_ratio' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        case when counts.found > 0 then counts.reported * 1.0 / counts.found end as value,
-        counts.reported as numerator,
-        counts.found as denominator,
-        min_capture.value as threshold,
+    {%- set row_status %}
         case
             when counts.found > counts.reported
                 then {{ threshold_status('counts.reported * 1.0 / counts.found', 'min_capture') }}
             when counts.pending > 0 then 'INSUFFICIENT_DATA'
             when counts.found = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('counts.reported * 1.0 / counts.found', 'min_capture') }}
-        end as status,
-        counts.unreported_txn_ids as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row('AML-001', 'capture_ratio',
+                         value='case when counts.found > 0 then counts.reported * 1.0 / counts.found end',
+                         numerator='counts.reported', denominator='counts.found', status=row_status,
+                         threshold='min_capture.value', evidence='counts.unreported_txn_ids',
+                         enterprise_id='counts.enterprise_id', period='counts.period') }}
     from counts
     {{ join_threshold('min_capture', 'counts.ent_type', period_end('counts.period'), indicator='AML-001') }}
 )

@@ -47,31 +47,30 @@ counts as (
 ),
 
 scored as (
-    select
-        counts.enterprise_id,
-        counts.period,
-        counts.indicator_id,
-        counts.metric,
-        cast(null as date) as as_of_date,
-        counts.dimension,
-        counts.dimension_value,
-        case when counts.alerts > 0 then counts.strs * 1.0 / counts.alerts end as value,
-        counts.strs as numerator,
-        counts.alerts as denominator,
-        peer_multiple.value * peers.screen_median as threshold,
+    {%- set row_status %}
         case
             when counts.alerts = 0 then 'NOT_APPLICABLE'
             when counts.strs > 0 then 'OK'
             when not peers.screen_sufficient then 'INSUFFICIENT_PEERS'
             else {{ threshold_status('counts.alerts', 'peer_multiple', 'peer_multiple.value * peers.screen_median') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         case
             when peers.screen_sufficient
                 then 'alerts ' || cast(counts.alerts as {{ dbt.type_string() }}) || ', STRs '
                 || cast(counts.strs as {{ dbt.type_string() }}) || ', peer median of '
                 || cast(peers.screen_n as {{ dbt.type_string() }}) || ' peer(s) '
                 || {{ num_text('peers.screen_median') }}
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='counts.indicator_id', metric_sql='counts.metric',
+                         value='case when counts.alerts > 0 then counts.strs * 1.0 / counts.alerts end',
+                         numerator='counts.strs', denominator='counts.alerts', status=row_status,
+                         threshold='peer_multiple.value * peers.screen_median', evidence=row_evidence,
+                         dimension='counts.dimension', dimension_value='counts.dimension_value',
+                         enterprise_id='counts.enterprise_id', period='counts.period') }}
     from counts
     left join {{ robust_screen('counts', 'peers') }} as peers
         on {{ screen_keys_match('counts', 'peers') }}

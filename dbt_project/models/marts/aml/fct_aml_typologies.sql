@@ -73,19 +73,9 @@ flagged as (
 
 scored as (
     select
-        enterprise_id,
-        period,
-        indicator_id,
-        metric,
-        cast(null as date) as as_of_date,
-        dimension,
-        dimension_value,
-        patterns as value,
-        patterns as numerator,
-        1 as denominator,
-        cast(null as {{ type_double() }}) as threshold,
-        'WARN' as status,
-        txn_ids as evidence
+        {{ indicator_row(indicator_id_sql='indicator_id', metric_sql='metric', value='patterns',
+                         numerator='patterns', denominator='1', status="'WARN'", evidence='txn_ids',
+                         dimension='dimension', dimension_value='dimension_value') }}
     from party_hits
 
     union all

@@ -48,28 +48,29 @@ rates as (
 ),
 
 scored as (
-    select
-        rates.enterprise_id,
-        rates.period,
-        rates.indicator_id,
-        rates.metric,
-        cast(null as date) as as_of_date,
-        rates.dimension,
-        rates.dimension_value,
-        rates.value,
-        rates.numerator,
-        rates.denominator,
-        case when peer_screen.screen_sufficient then {{ percentile_screen_bound('peer_screen', 'peer_pctl') }} end as threshold,
+    {%- set row_status %}
         case
             when rates.denominator = 0 then 'NOT_APPLICABLE'
             when not peer_screen.screen_sufficient then 'INSUFFICIENT_PEERS'
             when {{ percentile_screen_fires('rates.value', 'peer_screen', 'peer_pctl') }} then peer_screen.screen_severity
             else 'OK'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_threshold %}
+        case when peer_screen.screen_sufficient then {{ percentile_screen_bound('peer_screen', 'peer_pctl') }} end
+    {%- endset %}
+    {%- set row_evidence %}
         cast(rates.numerator as {{ dbt.type_string() }}) || ' of ' || cast(rates.denominator as {{ dbt.type_string() }})
         || ' closed complaint(s) disputed or escalated'
         || coalesce('; peer percentile ' || {{ num_text('peer_pctl.pctl_value', 4) }}, '')
-        || coalesce('; ' || {{ screen_evidence('peer_screen', 'peers', digits=4) }}, '') as evidence
+        || coalesce('; ' || {{ screen_evidence('peer_screen', 'peers', digits=4) }}, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='rates.indicator_id', metric_sql='rates.metric',
+                         value='rates.value', numerator='rates.numerator', denominator='rates.denominator',
+                         status=row_status, threshold=row_threshold, evidence=row_evidence,
+                         dimension='rates.dimension', dimension_value='rates.dimension_value',
+                         enterprise_id='rates.enterprise_id', period='rates.period') }}
     from rates
     left join {{ robust_screen('rates', 'peers') }} as peer_screen
         on {{ screen_keys_match('rates', 'peer_screen') }}

@@ -109,26 +109,25 @@ issue_shares as (
 ),
 
 scored as (
-    select
-        shares.enterprise_id,
-        shares.period,
-        shares.indicator_id,
-        shares.metric,
-        cast(null as date) as as_of_date,
-        shares.dimension,
-        shares.dimension_value,
-        shares.value,
-        shares.numerator,
-        shares.denominator,
-        history_screen.screen_bound as threshold,
+    {%- set row_status %}
         case
             when shares.denominator = 0 then 'NOT_APPLICABLE'
             when shares.dimension = 'product' then 'INFO'
             when not {{ compare('shares.denominator', 'min_complaints') }} then 'INSUFFICIENT_DATA'
             else {{ screen_status('history_screen', 'history') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         cast(shares.numerator as {{ dbt.type_string() }}) || ' of ' || cast(shares.denominator as {{ dbt.type_string() }})
-        || ' complaint(s)' || coalesce('; ' || {{ screen_evidence('history_screen', 'history', digits=4) }}, '') as evidence
+        || ' complaint(s)' || coalesce('; ' || {{ screen_evidence('history_screen', 'history', digits=4) }}, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='shares.indicator_id', metric_sql='shares.metric',
+                         value='shares.value', numerator='shares.numerator',
+                         denominator='shares.denominator', status=row_status,
+                         threshold='history_screen.screen_bound', evidence=row_evidence,
+                         dimension='shares.dimension', dimension_value='shares.dimension_value',
+                         enterprise_id='shares.enterprise_id', period='shares.period') }}
     from shares
     left join {{ robust_screen('issue_shares', 'history', noise_sd='noise_sd') }} as history_screen
         on {{ screen_keys_match('shares', 'history_screen') }}

@@ -94,21 +94,18 @@ rates_per_customer as (
 ),
 
 rates_per_volume as (
-    select
-        enterprise_id,
-        period,
-        '{{ indicator_id }}' as indicator_id,
-        'complaints_per_100m_cny' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        100000000 * cast(complaints as {{ type_double() }}) / nullif(customer_leg_volume, 0) as value,
-        complaints as numerator,
-        customer_leg_volume as denominator,
-        cast(null as {{ type_double() }}) as threshold,
-        case when customer_leg_volume = 0 then 'NOT_APPLICABLE' else 'INFO' end as status,
+    {%- set row_value %}
+        100000000 * cast(complaints as {{ type_double() }}) / nullif(customer_leg_volume, 0)
+    {%- endset %}
+    {%- set row_evidence %}
         cast(complaints as {{ dbt.type_string() }}) || ' complaint(s) / CNY '
-        || {{ num_text('customer_leg_volume') }} || ' of customer legs' as evidence
+        || {{ num_text('customer_leg_volume') }} || ' of customer legs'
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'complaints_per_100m_cny', value=row_value, numerator='complaints',
+                         denominator='customer_leg_volume',
+                         status="case when customer_leg_volume = 0 then 'NOT_APPLICABLE' else 'INFO' end",
+                         evidence=row_evidence) }}
     from measures
 ),
 
@@ -140,22 +137,16 @@ screened as (
 ),
 
 rates_scored as (
-    select
-        enterprise_id,
-        period,
-        indicator_id,
-        metric,
-        cast(null as date) as as_of_date,
-        dimension,
-        dimension_value,
-        value,
-        numerator,
-        denominator,
-        case when denominator > 0 and screen_sufficient then greatest(median_cutoff, screen_bound) end as threshold,
-        status,
+    {%- set row_evidence %}
         cast(complaints as {{ dbt.type_string() }}) || ' complaint(s) / '
         || cast(denominator as {{ dbt.type_string() }}) || ' active customer(s)'
-        || coalesce('; ' || {{ screen_evidence('screened', 'peers') }}, '') as evidence
+        || coalesce('; ' || {{ screen_evidence('screened', 'peers') }}, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='indicator_id', metric_sql='metric', value='value',
+                         numerator='numerator', denominator='denominator', status='status',
+                         threshold='case when denominator > 0 and screen_sufficient then greatest(median_cutoff, screen_bound) end',
+                         evidence=row_evidence, dimension='dimension', dimension_value='dimension_value') }}
     from screened
 ),
 

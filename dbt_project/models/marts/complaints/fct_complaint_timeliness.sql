@@ -76,46 +76,44 @@ measures as (
 ),
 
 timely_rate as (
-    select
-        measures.enterprise_id,
-        measures.period,
-        '{{ indicator_id }}' as indicator_id,
-        'closed_within_deadline_rate' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measures.closed_in_time as {{ type_double() }}) / nullif(measures.closed, 0) as value,
-        measures.closed_in_time as numerator,
-        measures.closed as denominator,
-        min_timely_rate.value as threshold,
+    {%- set row_value %}
+        cast(measures.closed_in_time as {{ type_double() }}) / nullif(measures.closed, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when measures.closed = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(measures.closed_in_time as ' ~ type_double() ~ ') / measures.closed', 'min_timely_rate') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         cast(measures.closed_in_time as {{ dbt.type_string() }}) || ' of ' || cast(measures.closed as {{ dbt.type_string() }})
-        || ' complaint(s) closed in the period within ' || {{ num_text('response_days.value', 0) }} || ' day(s)' as evidence
+        || ' complaint(s) closed in the period within ' || {{ num_text('response_days.value', 0) }} || ' day(s)'
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'closed_within_deadline_rate', value=row_value,
+                         numerator='measures.closed_in_time', denominator='measures.closed',
+                         status=row_status, threshold='min_timely_rate.value', evidence=row_evidence,
+                         enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
     {{ join_threshold('min_timely_rate', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
     {{ join_threshold('response_days', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
 ),
 
 open_too_long as (
-    select
-        measures.enterprise_id,
-        measures.period,
-        '{{ indicator_id }}' as indicator_id,
-        'open_over_max_days' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measures.open_too_long as {{ type_double() }}) as value,
-        measures.open_too_long as numerator,
-        1 as denominator,
-        max_open_complaints.value as threshold,
-        {{ threshold_status('measures.open_too_long', 'max_open_complaints') }} as status,
+    {%- set row_value %}
+        cast(measures.open_too_long as {{ type_double() }})
+    {%- endset %}
+    {%- set row_evidence %}
         cast(measures.open_too_long as {{ dbt.type_string() }}) || ' complaint(s) open at period end, received more than '
         || {{ num_text('max_open_days.value', 0) }} || ' day(s) before it'
-        || coalesce(': ' || measures.open_too_long_ids, '') as evidence
+        || coalesce(': ' || measures.open_too_long_ids, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'open_over_max_days', value=row_value,
+                         numerator='measures.open_too_long', denominator='1',
+                         status=threshold_status('measures.open_too_long', 'max_open_complaints'),
+                         threshold='max_open_complaints.value', evidence=row_evidence,
+                         enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
     {{ join_threshold('max_open_complaints', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
     {{ join_threshold('max_open_days', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}

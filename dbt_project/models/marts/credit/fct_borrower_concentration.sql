@@ -62,21 +62,23 @@ shares as (
 ),
 
 unioned as (
-    select
-        enterprise_id, period, '{{ indicator_id }}' as indicator_id, 'top10_share' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(top10 as {{ type_double() }}) / nullif(outstanding, 0) as value,
-        top10 as numerator,
-        outstanding as denominator,
-        max_top10_share as threshold,
+    {%- set row_value %}
+        cast(top10 as {{ type_double() }}) / nullif(outstanding, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when outstanding = 0 then 'NOT_APPLICABLE'
             when not enough_borrowers then 'INSUFFICIENT_DATA'
             else top10_status
-        end as status,
-        cast(borrowers as {{ dbt.type_string() }}) || ' borrower(s); top 10: ' || coalesce(top10_parties, 'none') as evidence
+        end
+    {%- endset %}
+    {%- set row_evidence %}
+        cast(borrowers as {{ dbt.type_string() }}) || ' borrower(s); top 10: ' || coalesce(top10_parties, 'none')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'top10_share', value=row_value, numerator='top10',
+                         denominator='outstanding', status=row_status, threshold='max_top10_share',
+                         evidence=row_evidence) }}
     from shares
     union all
     select

@@ -99,19 +99,19 @@ measures as (
 ),
 
 unioned as (
-    select
-        measures.enterprise_id, measures.period, '{{ indicator_id }}' as indicator_id,
-        'borrowers_over_platform_limit' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measures.over_platform as {{ type_double() }}) as value,
-        measures.over_platform as numerator,
-        1 as denominator,
-        max_borrowers_over_limit.value as threshold,
-        {{ threshold_status('measures.over_platform', 'max_borrowers_over_limit') }} as status,
+    {%- set row_value %}
+        cast(measures.over_platform as {{ type_double() }})
+    {%- endset %}
+    {%- set row_evidence %}
         cast(measures.over_platform as {{ dbt.type_string() }}) || ' of ' || cast(measures.borrowers as {{ dbt.type_string() }})
-        || ' borrower(s) over the platform limit' || coalesce(': ' || measures.over_platform_parties, '') as evidence
+        || ' borrower(s) over the platform limit' || coalesce(': ' || measures.over_platform_parties, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'borrowers_over_platform_limit', value=row_value,
+                         numerator='measures.over_platform', denominator='1',
+                         status=threshold_status('measures.over_platform', 'max_borrowers_over_limit'),
+                         threshold='max_borrowers_over_limit.value', evidence=row_evidence,
+                         enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
     {{ join_threshold('max_borrowers_over_limit', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
     union all

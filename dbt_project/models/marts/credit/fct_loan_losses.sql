@@ -68,25 +68,24 @@ loss_values as (
 ),
 
 loss_scored as (
-    select
-        loss_values.enterprise_id,
-        loss_values.period,
-        loss_values.indicator_id,
-        loss_values.metric,
-        cast(null as date) as as_of_date,
-        loss_values.dimension,
-        loss_values.dimension_value,
-        loss_values.value,
-        loss_values.numerator,
-        loss_values.denominator,
-        peer_screen.screen_bound as threshold,
+    {%- set row_status %}
         case
             when loss_values.denominator = 0 then 'NOT_APPLICABLE'
             else {{ screen_status('peer_screen', 'peers') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         'written off CNY ' || {{ num_text('loss_values.written_off') }} || ', recovered CNY '
         || {{ num_text('loss_values.recovered') }} || ', average outstanding CNY ' || {{ num_text('loss_values.denominator') }}
-        || coalesce('; ' || {{ screen_evidence('peer_screen', 'peers', digits=4) }}, '') as evidence
+        || coalesce('; ' || {{ screen_evidence('peer_screen', 'peers', digits=4) }}, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='loss_values.indicator_id', metric_sql='loss_values.metric',
+                         value='loss_values.value', numerator='loss_values.numerator',
+                         denominator='loss_values.denominator', status=row_status,
+                         threshold='peer_screen.screen_bound', evidence=row_evidence,
+                         dimension='loss_values.dimension', dimension_value='loss_values.dimension_value',
+                         enterprise_id='loss_values.enterprise_id', period='loss_values.period') }}
     from loss_values
     left join {{ robust_screen('loss_values', 'peers') }} as peer_screen
         on {{ screen_keys_match('loss_values', 'peer_screen') }}
@@ -132,20 +131,16 @@ cohort_net_losses as (
 ),
 
 cohort_scored as (
+    {%- set row_value %}
+        cast(coalesce(cohort_net_losses.net_loss, 0) as {{ type_double() }}) / nullif(cohort_losses.principal, 0)
+    {%- endset %}
     select
-        cohort_losses.enterprise_id,
-        cohort_losses.period,
-        '{{ indicator_id }}' as indicator_id,
-        'cumulative_loss_rate' as metric,
-        cast(null as date) as as_of_date,
-        'origination_month' as dimension,
-        cohort_losses.origination_month as dimension_value,
-        cast(coalesce(cohort_net_losses.net_loss, 0) as {{ type_double() }}) / nullif(cohort_losses.principal, 0) as value,
-        coalesce(cohort_net_losses.net_loss, 0) as numerator,
-        cohort_losses.principal as denominator,
-        cast(null as {{ type_double() }}) as threshold,
-        case when cohort_losses.principal = 0 then 'NOT_APPLICABLE' else 'INFO' end as status,
-        cast(null as {{ dbt.type_string() }}) as evidence
+        {{ indicator_row(indicator_id, 'cumulative_loss_rate', value=row_value,
+                         numerator='coalesce(cohort_net_losses.net_loss, 0)',
+                         denominator='cohort_losses.principal',
+                         status="case when cohort_losses.principal = 0 then 'NOT_APPLICABLE' else 'INFO' end",
+                         dimension="'origination_month'", dimension_value='cohort_losses.origination_month',
+                         enterprise_id='cohort_losses.enterprise_id', period='cohort_losses.period') }}
     from cohort_losses
     left join cohort_net_losses
         on cohort_losses.enterprise_id = cohort_net_losses.enterprise_id

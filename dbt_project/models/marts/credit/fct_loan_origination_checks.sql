@@ -36,25 +36,34 @@ enterprise_periods as (
 ),
 
 {{ check.param }}_scored as (
-    select
-        enterprise_periods.enterprise_id,
-        enterprise_periods.period,
-        '{{ check.indicator_id }}' as indicator_id,
-        '{{ check.metric }}' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(coalesce(counts.flagged, 0) as {{ type_double() }}) / nullif(coalesce(counts.loans, 0), 0) as value,
-        coalesce(counts.flagged, 0) as numerator,
-        coalesce(counts.loans, 0) as denominator,
-        {{ check.param }}.value as threshold,
+    {%- set row_indicator_id %}
+        '{{ check.indicator_id }}'
+    {%- endset %}
+    {%- set row_metric %}
+        '{{ check.metric }}'
+    {%- endset %}
+    {%- set row_value %}
+        cast(coalesce(counts.flagged, 0) as {{ type_double() }}) / nullif(coalesce(counts.loans, 0), 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when coalesce(counts.loans, 0) = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(counts.flagged as ' ~ type_double() ~ ') / counts.loans', check.param) }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_threshold %}
+        {{ check.param }}.value
+    {%- endset %}
+    {%- set row_evidence %}
         cast(coalesce(counts.flagged, 0) as {{ dbt.type_string() }}) || ' of ' || cast(coalesce(counts.loans, 0) as {{ dbt.type_string() }})
         || ' loan(s) originated in the period {{ check.what }}'
-        || coalesce('; at fault: ' || counts.fault_loans, '') as evidence
+        || coalesce('; at fault: ' || counts.fault_loans, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql=row_indicator_id, metric_sql=row_metric, value=row_value,
+                         numerator='coalesce(counts.flagged, 0)', denominator='coalesce(counts.loans, 0)',
+                         status=row_status, threshold=row_threshold, evidence=row_evidence,
+                         enterprise_id='enterprise_periods.enterprise_id', period='enterprise_periods.period') }}
     from enterprise_periods
     left join {{ check.param }}_counts as counts
         on enterprise_periods.enterprise_id = counts.enterprise_id

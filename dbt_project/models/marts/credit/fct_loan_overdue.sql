@@ -118,21 +118,7 @@ screened as (
 ),
 
 total_scored as (
-    select
-        screened.enterprise_id,
-        screened.period,
-        screened.indicator_id,
-        screened.metric,
-        cast(null as date) as as_of_date,
-        screened.dimension,
-        screened.dimension_value,
-        screened.value,
-        screened.numerator,
-        screened.denominator,
-        least(
-            case when screened.screen_sufficient then screened.peer_bound end,
-            case when screened.earlier_value is not null then screened.qoq_bound end
-        ) as threshold,
+    {%- set row_status %}
         case
             when screened.denominator = 0 then 'NOT_APPLICABLE'
             when not {{ compare('screened.loans', 'min_loans') }} then 'INSUFFICIENT_DATA'
@@ -140,13 +126,29 @@ total_scored as (
             when screened.qoq_fires then screened.qoq_severity
             when not screened.screen_sufficient and screened.earlier_value is null then 'INSUFFICIENT_PEERS'
             else 'OK'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_threshold %}
+        least(
+            case when screened.screen_sufficient then screened.peer_bound end,
+            case when screened.earlier_value is not null then screened.qoq_bound end
+        )
+    {%- endset %}
+    {%- set row_evidence %}
         'CNY ' || {{ num_text('screened.numerator') }} || ' of CNY ' || {{ num_text('screened.denominator') }}
         || ' outstanding overdue'
         || coalesce('; ' || screened.peer_evidence, '')
         || coalesce('; peer percentile ' || {{ num_text('screened.pctl_value', 4) }}, '')
         || coalesce('; three periods earlier ' || {{ num_text('screened.earlier_value', 4) }}, '')
-        || coalesce('; worst loans ' || worst_loans.loans, '') as evidence
+        || coalesce('; worst loans ' || worst_loans.loans, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='screened.indicator_id', metric_sql='screened.metric',
+                         value='screened.value', numerator='screened.numerator',
+                         denominator='screened.denominator', status=row_status, threshold=row_threshold,
+                         evidence=row_evidence, dimension='screened.dimension',
+                         dimension_value='screened.dimension_value', enterprise_id='screened.enterprise_id',
+                         period='screened.period') }}
     from screened
     left join worst_loans
         on screened.enterprise_id = worst_loans.enterprise_id
@@ -155,20 +157,14 @@ total_scored as (
 ),
 
 bucket_scored as (
+    {%- set row_value %}
+        cast(numerator as {{ type_double() }}) / nullif(denominator, 0)
+    {%- endset %}
     select
-        enterprise_id,
-        period,
-        '{{ indicator_id }}' as indicator_id,
-        metric,
-        cast(null as date) as as_of_date,
-        'overdue_bucket' as dimension,
-        bucket as dimension_value,
-        cast(numerator as {{ type_double() }}) / nullif(denominator, 0) as value,
-        numerator,
-        denominator,
-        cast(null as {{ type_double() }}) as threshold,
-        case when denominator = 0 then 'NOT_APPLICABLE' else 'INFO' end as status,
-        cast(null as {{ dbt.type_string() }}) as evidence
+        {{ indicator_row(indicator_id, metric_sql='metric', value=row_value, numerator='numerator',
+                         denominator='denominator',
+                         status="case when denominator = 0 then 'NOT_APPLICABLE' else 'INFO' end",
+                         dimension="'overdue_bucket'", dimension_value='bucket') }}
     from (
         select enterprise_id, period, bucket, 'overdue_principal_share' as metric,
                bucket_outstanding as numerator, outstanding as denominator
@@ -181,20 +177,13 @@ bucket_scored as (
 ),
 
 count_total as (
+    {%- set row_value %}
+        cast(overdue_loans as {{ type_double() }}) / nullif(loans, 0)
+    {%- endset %}
     select
-        enterprise_id,
-        period,
-        '{{ indicator_id }}' as indicator_id,
-        'overdue_count_share' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(overdue_loans as {{ type_double() }}) / nullif(loans, 0) as value,
-        overdue_loans as numerator,
-        loans as denominator,
-        cast(null as {{ type_double() }}) as threshold,
-        case when loans = 0 then 'NOT_APPLICABLE' else 'INFO' end as status,
-        cast(null as {{ dbt.type_string() }}) as evidence
+        {{ indicator_row(indicator_id, 'overdue_count_share', value=row_value, numerator='overdue_loans',
+                         denominator='loans',
+                         status="case when loans = 0 then 'NOT_APPLICABLE' else 'INFO' end") }}
     from totals
 ),
 

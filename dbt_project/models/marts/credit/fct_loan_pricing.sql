@@ -65,21 +65,25 @@ measures as (
 unioned as (
     {%- for metric, column, what in [('loans_apr_over_limit', 'apr_over', 'APR above the limit'),
                                      ('loans_fees_deducted_upfront', 'fees_upfront', 'fees deducted upfront')] %}
-    select
-        measures.enterprise_id,
-        measures.period,
-        '{{ indicator_id }}' as indicator_id,
-        '{{ metric }}' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measures.{{ column }} as {{ type_double() }}) as value,
-        measures.{{ column }} as numerator,
-        1 as denominator,
-        max_breaching_loans.value as threshold,
-        {{ threshold_status('measures.' ~ column, 'max_breaching_loans') }} as status,
+    {%- set row_metric %}
+        '{{ metric }}'
+    {%- endset %}
+    {%- set row_value %}
+        cast(measures.{{ column }} as {{ type_double() }})
+    {%- endset %}
+    {%- set row_numerator %}
+        measures.{{ column }}
+    {%- endset %}
+    {%- set row_evidence %}
         cast(measures.{{ column }} as {{ dbt.type_string() }}) || ' loan(s) with {{ what }}'
-        || coalesce(': ' || measures.{{ column }}_loans, '') as evidence
+        || coalesce(': ' || measures.{{ column }}_loans, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, metric_sql=row_metric, value=row_value, numerator=row_numerator,
+                         denominator='1',
+                         status=threshold_status('measures.' ~ column, 'max_breaching_loans'),
+                         threshold='max_breaching_loans.value', evidence=row_evidence,
+                         enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
     {{ join_threshold('max_breaching_loans', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
     {{ 'union all' if not loop.last }}

@@ -97,28 +97,24 @@ runs as (
 ),
 
 scored as (
-    select
-        enterprise_id,
-        period,
-        '{{ indicator_id }}' as indicator_id,
-        'roll_rate' as metric,
-        cast(null as date) as as_of_date,
-        'transition' as dimension,
-        transition as dimension_value,
-        value,
-        rolled as numerator,
-        earlier_balance as denominator,
-        required_increases as threshold,
+    {%- set row_status %}
         case
             when earlier_balance = 0 then 'NOT_APPLICABLE'
             when recent_steps < required_increases then 'INSUFFICIENT_HISTORY'
             when {{ compare_with('recent_increases', 'comparison', 'required_increases') }} then severity
             else 'OK'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         'CNY ' || {{ num_text('rolled') }} || ' of CNY ' || {{ num_text('earlier_balance') }} || ' in '
         || substr(transition, 1, 2) || ' last period (' || cast(earlier_loans as {{ dbt.type_string() }})
         || ' loan(s)) rolled; ' || cast(coalesce(recent_increases, 0) as {{ dbt.type_string() }})
-        || ' increase(s) in the last ' || cast(recent_steps as {{ dbt.type_string() }}) || ' period(s)' as evidence
+        || ' increase(s) in the last ' || cast(recent_steps as {{ dbt.type_string() }}) || ' period(s)'
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'roll_rate', value='value', numerator='rolled',
+                         denominator='earlier_balance', status=row_status, threshold='required_increases',
+                         evidence=row_evidence, dimension="'transition'", dimension_value='transition') }}
     from runs
 )
 

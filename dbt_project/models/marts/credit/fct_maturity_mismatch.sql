@@ -51,24 +51,25 @@ counts as (
 ),
 
 scored as (
-    select
-        enterprise_periods.enterprise_id,
-        enterprise_periods.period,
-        '{{ indicator_id }}' as indicator_id,
-        'mismatched_position_share' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(coalesce(counts.mismatched, 0) as {{ type_double() }}) / nullif(coalesce(counts.positions, 0), 0) as value,
-        coalesce(counts.mismatched, 0) as numerator,
-        coalesce(counts.positions, 0) as denominator,
-        max_mismatch_share.value as threshold,
+    {%- set row_value %}
+        cast(coalesce(counts.mismatched, 0) as {{ type_double() }}) / nullif(coalesce(counts.positions, 0), 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when coalesce(counts.positions, 0) = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(counts.mismatched as ' ~ type_double() ~ ') / counts.positions', 'max_mismatch_share') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         cast(coalesce(counts.mismatched, 0) as {{ dbt.type_string() }}) || ' of ' || cast(coalesce(counts.positions, 0) as {{ dbt.type_string() }})
-        || ' loan position(s) shorter than their loan' || coalesce(': ' || counts.mismatched_positions, '') as evidence
+        || ' loan position(s) shorter than their loan' || coalesce(': ' || counts.mismatched_positions, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'mismatched_position_share', value=row_value,
+                         numerator='coalesce(counts.mismatched, 0)',
+                         denominator='coalesce(counts.positions, 0)', status=row_status,
+                         threshold='max_mismatch_share.value', evidence=row_evidence,
+                         enterprise_id='enterprise_periods.enterprise_id', period='enterprise_periods.period') }}
     from enterprise_periods
     left join counts
         on enterprise_periods.enterprise_id = counts.enterprise_id

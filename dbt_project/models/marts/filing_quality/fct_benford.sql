@@ -29,21 +29,15 @@ findings as (
 ),
 
 scored as (
-    select
-        current_submissions.enterprise_id,
-        current_submissions.period,
-        '{{ indicator_id }}' as indicator_id,
-        'first_digit_mad' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        findings.mad as value,
-        findings.mad as numerator,
-        1 as denominator,
-        max_mad.value as threshold,
+    {%- set row_status %}
         case when results.status = 'FAIL' then {{ threshold_status('findings.mad', 'max_mad') }} else 'OK' end
-            as status,
-        coalesce(findings.message, current_submissions.submission_id || ': Q001 passed') as evidence
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'first_digit_mad', value='findings.mad', numerator='findings.mad',
+                         denominator='1', status=row_status, threshold='max_mad.value',
+                         evidence="coalesce(findings.message, current_submissions.submission_id || ': Q001 passed')",
+                         enterprise_id='current_submissions.enterprise_id',
+                         period='current_submissions.period') }}
     from current_submissions
     inner join results on current_submissions.submission_id = results.submission_id
     left join findings on current_submissions.submission_id = findings.submission_id

@@ -18,19 +18,9 @@ all_versions as (
 
 current_version as (
     select
-        counts.enterprise_id,
-        counts.period,
-        '{{ indicator_id }}' as indicator_id,
-        'current_errors' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        counts.current_errors as value,
-        counts.current_errors as numerator,
-        1 as denominator,
-        max_current_errors.value as threshold,
-        {{ threshold_status('counts.current_errors', 'max_current_errors') }} as status,
-        counts.current_submission_id as evidence
+        {{ count_metric(indicator_id, 'current_errors', 'counts.current_errors', 'max_current_errors',
+                        evidence='counts.current_submission_id', enterprise_id='counts.enterprise_id',
+                        period='counts.period') }}
     from counts
     {{ join_threshold('max_current_errors', indicator=indicator_id, ent_type='counts.ent_type', on_date='counts.period_end') }}
     where counts.current_submission_id is not null

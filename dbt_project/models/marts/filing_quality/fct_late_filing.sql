@@ -14,24 +14,17 @@ timeliness as (
 ),
 
 days_late as (
-    select
-        timeliness.enterprise_id,
-        timeliness.period,
-        '{{ indicator_id }}' as indicator_id,
-        'days_late' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        timeliness.days_late as value,
-        timeliness.days_late as numerator,
-        1 as denominator,
-        max_days_late.value as threshold,
-        {{ threshold_status('timeliness.days_late', 'max_days_late') }} as status,
+    {%- set row_evidence %}
         coalesce(
             timeliness.first_accepted_submission_id || ' received '
             || {{ local_timestamp_text('timeliness.first_accepted_received_at') }},
             'no accepted version yet'
-        ) || '; due ' || {{ local_timestamp_text('timeliness.due_at') }} as evidence
+        ) || '; due ' || {{ local_timestamp_text('timeliness.due_at') }}
+    {%- endset %}
+    select
+        {{ count_metric(indicator_id, 'days_late', 'timeliness.days_late', 'max_days_late',
+                        evidence=row_evidence, enterprise_id='timeliness.enterprise_id',
+                        period='timeliness.period') }}
     from timeliness
     {{ join_threshold('max_days_late', indicator=indicator_id, ent_type='timeliness.ent_type', on_date='timeliness.period_end') }}
     where timeliness.first_accepted_submission_id is not null
@@ -39,26 +32,20 @@ days_late as (
 ),
 
 missing as (
-    select
-        timeliness.enterprise_id,
-        timeliness.period,
-        '{{ indicator_id }}' as indicator_id,
-        'missing' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        case when timeliness.is_missing_at_close then 1 else 0 end as value,
-        case when timeliness.is_missing_at_close then 1 else 0 end as numerator,
-        1 as denominator,
-        max_missing.value as threshold,
-        {{ threshold_status('case when timeliness.is_missing_at_close then 1 else 0 end', 'max_missing') }} as status,
+    {%- set row_evidence %}
         case
             when timeliness.is_missing_at_close
                 then 'no accepted version by close ' || {{ local_timestamp_text('timeliness.close_at') }}
                 || '; ' || cast(timeliness.versions_received as {{ dbt.type_string() }}) || ' version(s) received'
             else timeliness.first_accepted_submission_id || ' accepted '
                 || {{ local_timestamp_text('timeliness.first_accepted_at') }}
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ count_metric(indicator_id, 'missing',
+                        'case when timeliness.is_missing_at_close then 1 else 0 end', 'max_missing',
+                        evidence=row_evidence, enterprise_id='timeliness.enterprise_id',
+                        period='timeliness.period') }}
     from timeliness
     {{ join_threshold('max_missing', indicator=indicator_id, ent_type='timeliness.ent_type', on_date='timeliness.period_end') }}
     where timeliness.is_closed

@@ -69,39 +69,21 @@ largest as (
 ),
 
 resubmissions as (
+    {%- set row_evidence %}
+        cast(periods.versions as {{ dbt.type_string() }}) || ' version(s) received'
+    {%- endset %}
     select
-        periods.enterprise_id,
-        periods.period,
-        '{{ indicator_id }}' as indicator_id,
-        'resubmissions' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        periods.versions - 1 as value,
-        periods.versions - 1 as numerator,
-        1 as denominator,
-        max_resubmissions.value as threshold,
-        {{ threshold_status('periods.versions - 1', 'max_resubmissions') }} as status,
-        cast(periods.versions as {{ dbt.type_string() }}) || ' version(s) received' as evidence
+        {{ count_metric(indicator_id, 'resubmissions', 'periods.versions - 1', 'max_resubmissions',
+                        evidence=row_evidence, enterprise_id='periods.enterprise_id', period='periods.period') }}
     from periods
     {{ join_threshold('max_resubmissions', indicator=indicator_id, ent_type='periods.ent_type', on_date='periods.period_end') }}
 ),
 
 drift as (
     select
-        periods.enterprise_id,
-        periods.period,
-        '{{ indicator_id }}' as indicator_id,
-        'max_control_total_change' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        largest.change as value,
-        largest.change as numerator,
-        1 as denominator,
-        max_control_total_change.value as threshold,
-        {{ threshold_status('largest.change', 'max_control_total_change') }} as status,
-        largest.what as evidence
+        {{ count_metric(indicator_id, 'max_control_total_change', 'largest.change',
+                        'max_control_total_change', evidence='largest.what',
+                        enterprise_id='periods.enterprise_id', period='periods.period') }}
     from periods
     inner join largest on periods.enterprise_id = largest.enterprise_id and periods.period = largest.period
     {{ join_threshold('max_control_total_change', indicator=indicator_id, ent_type='periods.ent_type', on_date='periods.period_end') }}

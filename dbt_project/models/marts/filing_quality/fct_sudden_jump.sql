@@ -29,23 +29,20 @@ findings as (
 ),
 
 jumps as (
-    select
-        current_submissions.enterprise_id,
-        current_submissions.period,
-        '{{ indicator_id }}' as indicator_id,
-        'jumps' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        case when results.status <> 'SKIPPED' then results.finding_count end as value,
-        case when results.status <> 'SKIPPED' then results.finding_count end as numerator,
-        1 as denominator,
-        max_jumps.value as threshold,
+    {%- set row_status %}
         case
             when results.status = 'SKIPPED' then 'INSUFFICIENT_HISTORY'
             else {{ threshold_status('results.finding_count', 'max_jumps') }}
-        end as status,
-        current_submissions.submission_id as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'jumps',
+                         value="case when results.status <> 'SKIPPED' then results.finding_count end",
+                         numerator="case when results.status <> 'SKIPPED' then results.finding_count end",
+                         denominator='1', status=row_status, threshold='max_jumps.value',
+                         evidence='current_submissions.submission_id',
+                         enterprise_id='current_submissions.enterprise_id',
+                         period='current_submissions.period') }}
     from current_submissions
     inner join results on current_submissions.submission_id = results.submission_id
     {{ join_threshold('max_jumps', indicator=indicator_id, ent_type='current_submissions.ent_type', on_date='current_submissions.period_end') }}
@@ -53,19 +50,12 @@ jumps as (
 
 totals as (
     select
-        current_submissions.enterprise_id,
-        current_submissions.period,
-        '{{ indicator_id }}' as indicator_id,
-        'robust_z' as metric,
-        cast(null as date) as as_of_date,
-        'control_total' as dimension,
-        findings.record_key as dimension_value,
-        findings.robust_z as value,
-        findings.robust_z as numerator,
-        1 as denominator,
-        history_robust_z.value as threshold,
-        history_robust_z.severity as status,
-        findings.message as evidence
+        {{ indicator_row(indicator_id, 'robust_z', value='findings.robust_z', numerator='findings.robust_z',
+                         denominator='1', status='history_robust_z.severity',
+                         threshold='history_robust_z.value', evidence='findings.message',
+                         dimension="'control_total'", dimension_value='findings.record_key',
+                         enterprise_id='current_submissions.enterprise_id',
+                         period='current_submissions.period') }}
     from current_submissions
     inner join findings on current_submissions.submission_id = findings.submission_id
     {{ join_threshold('history_robust_z', indicator=indicator_id, ent_type='current_submissions.ent_type', on_date='current_submissions.period_end') }}

@@ -77,24 +77,7 @@ with_previous as (
 ),
 
 hhi_scored as (
-    select
-        with_previous.enterprise_id,
-        with_previous.period,
-        '{{ indicator_id }}' as indicator_id,
-        'hhi' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        with_previous.hhi as value,
-        with_previous.sum_of_squares as numerator,
-        with_previous.outflow_squared as denominator,
-        case
-            when not {{ compare('with_previous.hhi', 'max_hhi') }}
-                and {{ compare('with_previous.hhi', 'hhi_rise_floor') }}
-                and {{ compare('with_previous.hhi - with_previous.previous_hhi', 'max_hhi_rise') }}
-                then with_previous.previous_hhi + max_hhi_rise.value
-            else max_hhi.value
-        end as threshold,
+    {%- set row_status %}
         case
             when with_previous.outflow = 0 then 'NOT_APPLICABLE'
             when not {{ compare('with_previous.counterparties', 'min_counterparties') }} then 'INSUFFICIENT_DATA'
@@ -103,7 +86,18 @@ hhi_scored as (
                 and {{ compare('with_previous.hhi - with_previous.previous_hhi', 'max_hhi_rise') }}
                 then max_hhi_rise.severity
             else 'OK'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_threshold %}
+        case
+            when not {{ compare('with_previous.hhi', 'max_hhi') }}
+                and {{ compare('with_previous.hhi', 'hhi_rise_floor') }}
+                and {{ compare('with_previous.hhi - with_previous.previous_hhi', 'max_hhi_rise') }}
+                then with_previous.previous_hhi + max_hhi_rise.value
+            else max_hhi.value
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         cast(with_previous.counterparties as {{ dbt.type_string() }}) || ' counterparties; top '
         || coalesce(with_previous.top1_counterparty, 'none') || ' '
         || coalesce({{ num_text('100 * with_previous.top1_amount / nullif(with_previous.outflow, 0)', 1) }}, '0') || '%'
@@ -112,7 +106,14 @@ hhi_scored as (
                 then '; previous period ' || with_previous.previous_period || ' HHI '
                 || {{ num_text('with_previous.previous_hhi') }}
             else ''
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'hhi', value='with_previous.hhi',
+                         numerator='with_previous.sum_of_squares',
+                         denominator='with_previous.outflow_squared', status=row_status,
+                         threshold=row_threshold, evidence=row_evidence,
+                         enterprise_id='with_previous.enterprise_id', period='with_previous.period') }}
     from with_previous
     {%- for param in ['min_counterparties', 'max_hhi', 'hhi_rise_floor', 'max_hhi_rise'] %}
     {{ join_threshold(param, indicator=indicator_id, ent_type='with_previous.ent_type', on_date='with_previous.period_end') }}
@@ -125,20 +126,19 @@ descriptive as (
         ('top10_share', 'top10_amount', 'outflow'),
         ('counterparties', 'counterparties', '1'),
     ] %}
+    {%- set row_metric %}
+        '{{ metric }}'
+    {%- endset %}
+    {%- set row_value %}
+        cast(coalesce({{ numerator }}, 0) as {{ type_double() }}) / nullif({{ denominator }}, 0)
+    {%- endset %}
+    {%- set row_numerator %}
+        coalesce({{ numerator }}, 0)
+    {%- endset %}
     select
-        enterprise_id,
-        period,
-        '{{ indicator_id }}' as indicator_id,
-        '{{ metric }}' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(coalesce({{ numerator }}, 0) as {{ type_double() }}) / nullif({{ denominator }}, 0) as value,
-        coalesce({{ numerator }}, 0) as numerator,
-        {{ denominator }} as denominator,
-        cast(null as {{ type_double() }}) as threshold,
-        case when outflow = 0 then 'NOT_APPLICABLE' else 'INFO' end as status,
-        cast(null as {{ dbt.type_string() }}) as evidence
+        {{ indicator_row(indicator_id, metric_sql=row_metric, value=row_value, numerator=row_numerator,
+                         denominator=denominator,
+                         status="case when outflow = 0 then 'NOT_APPLICABLE' else 'INFO' end") }}
     from with_hhi
     {%- if not loop.last %}
     union all

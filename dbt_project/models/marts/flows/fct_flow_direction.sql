@@ -41,23 +41,19 @@ net_totals as (
 ),
 
 scored as (
-    select
-        flow_values.enterprise_id,
-        flow_values.period,
-        flow_values.indicator_id,
-        flow_values.metric,
-        cast(null as date) as as_of_date,
-        flow_values.dimension,
-        flow_values.dimension_value,
-        flow_values.value,
-        flow_values.value as numerator,
-        1 as denominator,
-        history_screen.screen_bound as threshold,
+    {%- set row_status %}
         case
             when history_screen.enterprise_id is null then 'INFO'
             else {{ screen_status('history_screen', 'history') }}
-        end as status,
-        {{ screen_evidence('history_screen', 'history') }} as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='flow_values.indicator_id', metric_sql='flow_values.metric',
+                         value='flow_values.value', numerator='flow_values.value', denominator='1',
+                         status=row_status, threshold='history_screen.screen_bound',
+                         evidence=screen_evidence('history_screen', 'history'),
+                         dimension='flow_values.dimension', dimension_value='flow_values.dimension_value',
+                         enterprise_id='flow_values.enterprise_id', period='flow_values.period') }}
     from flow_values
     left join {{ robust_screen('net_totals', 'history', two_sided=true, noise_sd='noise_sd') }} as history_screen
         on {{ screen_keys_match('flow_values', 'history_screen') }}

@@ -115,29 +115,28 @@ shares_with_noise as (
 ),
 
 shares_scored as (
-    select
-        shares.enterprise_id,
-        shares.period,
-        shares.indicator_id,
-        shares.metric,
-        cast(null as date) as as_of_date,
-        shares.dimension,
-        shares.dimension_value,
-        shares.value,
-        shares.numerator,
-        shares.denominator,
-        history_screen.screen_bound as threshold,
+    {%- set row_status %}
         case
             when shares.denominator = 0 then 'NOT_APPLICABLE'
             when not {{ compare('shares.outflow_legs', 'min_legs') }} then 'INSUFFICIENT_DATA'
             else {{ screen_status('history_screen', 'history') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         coalesce(
             {{ screen_evidence('history_screen', 'history', digits=4) }}
             || coalesce(', sampling sd ' || {{ num_text('shares.noise_sd', 4) }}, ''),
             case when not {{ compare('shares.outflow_legs', 'min_legs') }}
                 then cast(shares.outflow_legs as {{ dbt.type_string() }}) || ' outflow leg(s)' end
-        ) as evidence
+        )
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='shares.indicator_id', metric_sql='shares.metric',
+                         value='shares.value', numerator='shares.numerator',
+                         denominator='shares.denominator', status=row_status,
+                         threshold='history_screen.screen_bound', evidence=row_evidence,
+                         dimension='shares.dimension', dimension_value='shares.dimension_value',
+                         enterprise_id='shares.enterprise_id', period='shares.period') }}
     from shares_with_noise as shares
     left join {{ robust_screen('shares_with_noise', 'history', two_sided=true, noise_sd='noise_sd') }} as history_screen
         on {{ screen_keys_match('shares', 'history_screen') }}
@@ -177,23 +176,21 @@ fatf_outflows as (
 ),
 
 fatf_scored as (
-    select
-        outflow_totals.enterprise_id,
-        outflow_totals.period,
-        '{{ indicator_id }}' as indicator_id,
-        'fatf_outflow_share' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(coalesce(fatf_outflows.amount, 0) as {{ type_double() }}) / nullif(outflow_totals.outflow, 0) as value,
-        coalesce(fatf_outflows.amount, 0) as numerator,
-        outflow_totals.outflow as denominator,
-        max_fatf_outflow.value as threshold,
+    {%- set row_value %}
+        cast(coalesce(fatf_outflows.amount, 0) as {{ type_double() }}) / nullif(outflow_totals.outflow, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when outflow_totals.outflow = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('coalesce(fatf_outflows.amount, 0)', 'max_fatf_outflow') }}
-        end as status,
-        'outflow to FATF call-for-action jurisdictions: ' || coalesce(fatf_outflows.countries, 'none') as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'fatf_outflow_share', value=row_value,
+                         numerator='coalesce(fatf_outflows.amount, 0)', denominator='outflow_totals.outflow',
+                         status=row_status, threshold='max_fatf_outflow.value',
+                         evidence="'outflow to FATF call-for-action jurisdictions: ' || coalesce(fatf_outflows.countries, 'none')",
+                         enterprise_id='outflow_totals.enterprise_id', period='outflow_totals.period') }}
     from outflow_totals
     left join fatf_outflows
         on outflow_totals.enterprise_id = fatf_outflows.enterprise_id

@@ -65,33 +65,35 @@ velocity as (
 ),
 
 velocity_scored as (
-    select
-        velocity.enterprise_id,
-        velocity.period,
-        velocity.indicator_id,
-        velocity.metric,
-        cast(null as date) as as_of_date,
-        velocity.dimension,
-        velocity.dimension_value,
-        velocity.value,
-        velocity.outflow as numerator,
-        velocity.average_balance as denominator,
-        case
-            when {{ percentile_screen_fires('velocity.value', 'peer_screen', 'percentile') }}
-                then {{ percentile_screen_bound('peer_screen', 'percentile') }}
-            when history_screen.screen_fires then history_screen.screen_bound
-            else {{ percentile_screen_bound('peer_screen', 'percentile') }}
-        end as threshold,
+    {%- set row_status %}
         case
             when velocity.value is null then 'NOT_APPLICABLE'
             when {{ percentile_screen_fires('velocity.value', 'peer_screen', 'percentile') }} then peer_screen.screen_severity
             when history_screen.screen_fires then history_screen.screen_severity
             when not peer_screen.screen_sufficient and not history_screen.screen_sufficient then 'INSUFFICIENT_PEERS'
             else 'OK'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_threshold %}
+        case
+            when {{ percentile_screen_fires('velocity.value', 'peer_screen', 'percentile') }}
+                then {{ percentile_screen_bound('peer_screen', 'percentile') }}
+            when history_screen.screen_fires then history_screen.screen_bound
+            else {{ percentile_screen_bound('peer_screen', 'percentile') }}
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         coalesce({{ screen_evidence('peer_screen', 'peers') }}, 'too few peers')
         || coalesce(', peer percentile ' || {{ num_text('percentile.pctl_value', 4) }}, '')
-        || '; ' || coalesce({{ screen_evidence('history_screen', 'history') }}, 'too little history') as evidence
+        || '; ' || coalesce({{ screen_evidence('history_screen', 'history') }}, 'too little history')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='velocity.indicator_id', metric_sql='velocity.metric',
+                         value='velocity.value', numerator='velocity.outflow',
+                         denominator='velocity.average_balance', status=row_status, threshold=row_threshold,
+                         evidence=row_evidence, dimension='velocity.dimension',
+                         dimension_value='velocity.dimension_value', enterprise_id='velocity.enterprise_id',
+                         period='velocity.period') }}
     from velocity
     left join {{ robust_screen('velocity', 'peers') }} as peer_screen
         on {{ screen_keys_match('velocity', 'peer_screen') }}
@@ -102,20 +104,17 @@ velocity_scored as (
 ),
 
 dwell as (
+    {%- set row_value %}
+        cast(average_balance as {{ type_double() }}) * period_days / nullif(outflow, 0)
+    {%- endset %}
+    {%- set row_denominator %}
+        cast(outflow as {{ type_double() }}) / period_days
+    {%- endset %}
     select
-        enterprise_id,
-        period,
-        indicator_id,
-        'dwell_days' as metric,
-        cast(null as date) as as_of_date,
-        dimension,
-        dimension_value,
-        cast(average_balance as {{ type_double() }}) * period_days / nullif(outflow, 0) as value,
-        average_balance as numerator,
-        cast(outflow as {{ type_double() }}) / period_days as denominator,
-        cast(null as {{ type_double() }}) as threshold,
-        case when outflow = 0 then 'NOT_APPLICABLE' else 'INFO' end as status,
-        cast(null as {{ dbt.type_string() }}) as evidence
+        {{ indicator_row(indicator_id_sql='indicator_id', metric='dwell_days', value=row_value,
+                         numerator='average_balance', denominator=row_denominator,
+                         status="case when outflow = 0 then 'NOT_APPLICABLE' else 'INFO' end",
+                         dimension='dimension', dimension_value='dimension_value') }}
     from measured
 ),
 

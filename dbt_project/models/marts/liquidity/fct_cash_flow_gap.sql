@@ -63,21 +63,19 @@ measured as (
 ),
 
 scored as (
-    select
-        measured.enterprise_id,
-        measured.period,
-        '{{ indicator_id }}' as indicator_id,
-        'cash_flow_gap' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measured.maturing_principal - measured.principal_due as {{ type_double() }}) as value,
-        measured.maturing_principal - measured.principal_due as numerator,
-        1 as denominator,
-        max_gap.value as threshold,
-        {{ threshold_status('measured.maturing_principal - measured.principal_due', 'max_gap') }} as status,
+    {%- set row_value %}
+        cast(measured.maturing_principal - measured.principal_due as {{ type_double() }})
+    {%- endset %}
+    {%- set row_evidence %}
         'positions maturing ' || {{ num_text('measured.maturing_principal') }}
-        || ', loan principal due ' || {{ num_text('measured.principal_due') }} as evidence
+        || ', loan principal due ' || {{ num_text('measured.principal_due') }}
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'cash_flow_gap', value=row_value,
+                         numerator='measured.maturing_principal - measured.principal_due', denominator='1',
+                         status=threshold_status('measured.maturing_principal - measured.principal_due', 'max_gap'),
+                         threshold='max_gap.value', evidence=row_evidence,
+                         enterprise_id='measured.enterprise_id', period='measured.period') }}
     from measured
     {{ join_threshold('max_gap', indicator=indicator_id, ent_type='measured.ent_type', on_date='measured.period_end') }}
 )

@@ -43,24 +43,21 @@ net_outflows as (
 ),
 
 daily_scored as (
-    select
-        net_outflows.enterprise_id,
-        net_outflows.period,
-        '{{ indicator_id }}' as indicator_id,
-        'lcr' as metric,
-        net_outflows.as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(net_outflows.hqla as {{ type_double() }}) / nullif(net_outflows.net_outflows, 0) as value,
-        net_outflows.hqla as numerator,
-        net_outflows.net_outflows as denominator,
-        min_lcr.value as threshold,
+    {%- set row_value %}
+        cast(net_outflows.hqla as {{ type_double() }}) / nullif(net_outflows.net_outflows, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when net_outflows.net_outflows is null then 'INSUFFICIENT_DATA'
             when net_outflows.net_outflows <= 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(net_outflows.hqla as ' ~ type_double() ~ ') / net_outflows.net_outflows', 'min_lcr') }}
-        end as status,
-        cast(null as {{ dbt.type_string() }}) as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'lcr', value=row_value, numerator='net_outflows.hqla',
+                         denominator='net_outflows.net_outflows', status=row_status,
+                         threshold='min_lcr.value', as_of_date='net_outflows.as_of_date',
+                         enterprise_id='net_outflows.enterprise_id', period='net_outflows.period') }}
     from net_outflows
     {{ join_threshold('min_lcr', indicator=indicator_id, ent_type='net_outflows.ent_type', on_date='net_outflows.as_of_date') }}
 ),

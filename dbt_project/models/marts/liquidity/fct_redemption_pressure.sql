@@ -57,18 +57,7 @@ screened as (
 ),
 
 daily_scored as (
-    select
-        enterprise_id,
-        period,
-        indicator_id,
-        metric,
-        as_of_date,
-        dimension,
-        dimension_value,
-        value,
-        numerator,
-        denominator,
-        case when z_sufficient then least(max_share, z_bound) else max_share end as threshold,
+    {%- set row_status %}
         case
             when denominator is null or numerator is null then 'INSUFFICIENT_DATA'
             when denominator = 0 then 'NOT_APPLICABLE'
@@ -76,7 +65,9 @@ daily_scored as (
             when z_fires then z_severity
             when max_share is null and not z_sufficient then 'INFO'
             else 'OK'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         case
             when value is not null
                 then case
@@ -90,7 +81,14 @@ daily_scored as (
                     'no z screen: ' || cast(history_periods as {{ dbt.type_string() }})
                     || ' previous period(s) of history'
                 )
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='indicator_id', metric_sql='metric', value='value',
+                         numerator='numerator', denominator='denominator', status=row_status,
+                         threshold='case when z_sufficient then least(max_share, z_bound) else max_share end',
+                         evidence=row_evidence, as_of_date='as_of_date', dimension='dimension',
+                         dimension_value='dimension_value') }}
     from screened
 ),
 
@@ -109,26 +107,23 @@ rolled_up as (
 ),
 
 rolled_up_by_screen as (
-    select
-        rolled_up.enterprise_id,
-        rolled_up.period,
-        rolled_up.indicator_id,
-        rolled_up.metric,
-        rolled_up.as_of_date,
-        rolled_up.dimension,
-        rolled_up.dimension_value,
-        rolled_up.value,
-        rolled_up.numerator,
-        rolled_up.denominator,
-        rolled_up.threshold,
-        rolled_up.status,
+    {%- set row_evidence %}
         rolled_up.evidence
         || case
             when rolled_up.metric = 'net_redemption_share_worst_day'
                 then coalesce('; daily limit: ' || flagged_days.limit_days, '')
                 || coalesce('; own-history z: ' || flagged_days.z_days, '')
             else ''
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='rolled_up.indicator_id', metric_sql='rolled_up.metric',
+                         value='rolled_up.value', numerator='rolled_up.numerator',
+                         denominator='rolled_up.denominator', status='rolled_up.status',
+                         threshold='rolled_up.threshold', evidence=row_evidence,
+                         as_of_date='rolled_up.as_of_date', dimension='rolled_up.dimension',
+                         dimension_value='rolled_up.dimension_value',
+                         enterprise_id='rolled_up.enterprise_id', period='rolled_up.period') }}
     from rolled_up
     left join flagged_days
         on rolled_up.enterprise_id = flagged_days.enterprise_id

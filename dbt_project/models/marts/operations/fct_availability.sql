@@ -107,21 +107,18 @@ measures as (
 ),
 
 unioned as (
-    select
-        measures.enterprise_id,
-        measures.period,
-        '{{ indicator_id }}' as indicator_id,
-        'availability' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        1 - measures.downtime_minutes / measures.period_minutes as value,
-        measures.period_minutes - measures.downtime_minutes as numerator,
-        measures.period_minutes as denominator,
-        min_availability.value as threshold,
-        {{ threshold_status('1 - measures.downtime_minutes / measures.period_minutes', 'min_availability') }} as status,
+    {%- set row_evidence %}
         {{ num_text('measures.downtime_minutes', 1) }} || ' minute(s) of unplanned outage'
-        || coalesce(': ' || measures.outages, '') as evidence
+        || coalesce(': ' || measures.outages, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'availability',
+                         value='1 - measures.downtime_minutes / measures.period_minutes',
+                         numerator='measures.period_minutes - measures.downtime_minutes',
+                         denominator='measures.period_minutes',
+                         status=threshold_status('1 - measures.downtime_minutes / measures.period_minutes', 'min_availability'),
+                         threshold='min_availability.value', evidence=row_evidence,
+                         enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
     {{ join_threshold('min_availability', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
     union all

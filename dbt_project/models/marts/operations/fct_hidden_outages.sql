@@ -142,21 +142,19 @@ counts as (
 ),
 
 scored as (
-    select
-        enterprise_periods.enterprise_id,
-        enterprise_periods.period,
-        '{{ indicator_id }}' as indicator_id,
-        'hidden_outages' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(coalesce(counts.hidden_outages, 0) as {{ type_double() }}) as value,
-        coalesce(counts.hidden_outages, 0) as numerator,
-        1 as denominator,
-        max_hidden_outages.value as threshold,
-        {{ threshold_status('coalesce(counts.hidden_outages, 0)', 'max_hidden_outages') }} as status,
+    {%- set row_value %}
+        cast(coalesce(counts.hidden_outages, 0) as {{ type_double() }})
+    {%- endset %}
+    {%- set row_evidence %}
         cast(coalesce(counts.hidden_outages, 0) as {{ dbt.type_string() }})
-        || ' gap(s) without ok customer legs in busy hours and no incident' || coalesce(': ' || counts.gaps, '') as evidence
+        || ' gap(s) without ok customer legs in busy hours and no incident' || coalesce(': ' || counts.gaps, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'hidden_outages', value=row_value,
+                         numerator='coalesce(counts.hidden_outages, 0)', denominator='1',
+                         status=threshold_status('coalesce(counts.hidden_outages, 0)', 'max_hidden_outages'),
+                         threshold='max_hidden_outages.value', evidence=row_evidence,
+                         enterprise_id='enterprise_periods.enterprise_id', period='enterprise_periods.period') }}
     from enterprise_periods
     left join counts
         on enterprise_periods.enterprise_id = counts.enterprise_id

@@ -73,21 +73,18 @@ measures as (
 ),
 
 unioned as (
-    select
-        measures.enterprise_id,
-        measures.period,
-        '{{ indicator_id }}' as indicator_id,
-        'late_reported_incidents' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measures.late as {{ type_double() }}) as value,
-        measures.late as numerator,
-        1 as denominator,
-        max_late_reports.value as threshold,
-        {{ threshold_status('measures.late', 'max_late_reports') }} as status,
+    {%- set row_value %}
+        cast(measures.late as {{ type_double() }})
+    {%- endset %}
+    {%- set row_evidence %}
         cast(measures.late as {{ dbt.type_string() }}) || ' of ' || cast(measures.reportable as {{ dbt.type_string() }})
-        || ' reportable incident(s) reported late' || coalesce(': ' || measures.late_incidents, '') as evidence
+        || ' reportable incident(s) reported late' || coalesce(': ' || measures.late_incidents, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'late_reported_incidents', value=row_value, numerator='measures.late',
+                         denominator='1', status=threshold_status('measures.late', 'max_late_reports'),
+                         threshold='max_late_reports.value', evidence=row_evidence,
+                         enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
     {{ join_threshold('max_late_reports', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
     union all

@@ -145,20 +145,16 @@ counts as (
 ),
 
 scored as (
+    {%- set row_value %}
+        cast(counts.breaches as {{ type_double() }})
+    {%- endset %}
     select
-        counts.enterprise_id,
-        counts.period,
-        '{{ indicator_id }}' as indicator_id,
-        counts.metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(counts.breaches as {{ type_double() }}) as value,
-        counts.breaches as numerator,
-        1 as denominator,
-        max_breaches.value as threshold,
-        {{ threshold_status('counts.breaches', 'max_breaches') }} as status,
-        case when counts.breaches > 0 then counts.listed end as evidence
+        {{ indicator_row(indicator_id, metric_sql='counts.metric', value=row_value,
+                         numerator='counts.breaches', denominator='1',
+                         status=threshold_status('counts.breaches', 'max_breaches'),
+                         threshold='max_breaches.value',
+                         evidence='case when counts.breaches > 0 then counts.listed end',
+                         enterprise_id='counts.enterprise_id', period='counts.period') }}
     from counts
     {{ join_threshold('max_breaches', indicator=indicator_id, ent_type='counts.ent_type', on_date='counts.period_end') }}
 )

@@ -2,6 +2,11 @@
 -- RESERVE_BANK accounts / the derived CUSTOMER_WALLET total, per Shanghai day; BREACH below the seed's
 -- min_coverage valid that day. Rolled up to the month: the worst day (its numerator and denominator, the
 -- breach days as evidence) and the average of the daily ratios.
+-- Not daily_rollup(): the roll-up differs in more than wording. Its evidence reads 'day(s) below
+-- threshold' / 'without complete reserve data' / 'daily ratio(s)' (daily_rollup: 'flagged' / 'without
+-- data' / 'daily value(s)'); a month with scored days and a day without data takes its worst scored
+-- day's status here (INSUFFICIENT_DATA in daily_rollup); the worst day is the lowest ratio (daily_rollup
+-- ranks status first); the average adds the ratios in day order. Moving it changes published values.
 {%- set indicator_id = 'RES-001' %}
 {%- set scored_statuses = "('OK', 'INFO', 'WARN', 'BREACH')" %}
 
@@ -53,28 +58,28 @@ daily as (
 ),
 
 daily_scored as (
-    select
-        daily.enterprise_id,
-        daily.period,
-        '{{ indicator_id }}' as indicator_id,
-        'coverage_ratio' as metric,
-        daily.biz_date as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(daily.numerator as {{ type_double() }}) / nullif(daily.denominator, 0) as value,
-        daily.numerator,
-        daily.denominator,
-        min_coverage.value as threshold,
+    {%- set row_value %}
+        cast(daily.numerator as {{ type_double() }}) / nullif(daily.denominator, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when daily.reserve_rows is null or daily.confirmed_rows < daily.reserve_rows
                 then 'INSUFFICIENT_DATA'
             when daily.denominator = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(daily.numerator as ' ~ type_double() ~ ') / daily.denominator', 'min_coverage') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         case
             when daily.reserve_rows is null then 'no RESERVE_* balance row on this day'
             when daily.confirmed_rows < daily.reserve_rows then 'RESERVE_* row without bank_confirmed_closing'
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'coverage_ratio', value=row_value, numerator='daily.numerator',
+                         denominator='daily.denominator', status=row_status, threshold='min_coverage.value',
+                         evidence=row_evidence, as_of_date='daily.biz_date',
+                         enterprise_id='daily.enterprise_id', period='daily.period') }}
     from daily
     {{ join_threshold('min_coverage', indicator=indicator_id, ent_type='daily.ent_type', on_date='daily.biz_date') }}
 ),
@@ -106,23 +111,14 @@ month_summary as (
 ),
 
 worst_day as (
-    select
-        month_summary.enterprise_id,
-        month_summary.period,
-        '{{ indicator_id }}' as indicator_id,
-        'coverage_ratio_worst_day' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        worst_days.value,
-        worst_days.numerator,
-        worst_days.denominator,
-        worst_days.threshold,
+    {%- set row_status %}
         case
             when worst_days.status is not null then worst_days.status
             when month_summary.insufficient_days > 0 then 'INSUFFICIENT_DATA'
             else 'NOT_APPLICABLE'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         coalesce('worst day ' || cast(worst_days.as_of_date as {{ dbt.type_string() }}), 'no day to score')
         || case
             when month_summary.breach_days > 0
@@ -135,7 +131,13 @@ worst_day as (
                 then '; ' || cast(month_summary.insufficient_days as {{ dbt.type_string() }})
                 || ' day(s) without complete reserve data'
             else ''
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'coverage_ratio_worst_day', value='worst_days.value',
+                         numerator='worst_days.numerator', denominator='worst_days.denominator',
+                         status=row_status, threshold='worst_days.threshold', evidence=row_evidence,
+                         enterprise_id='month_summary.enterprise_id', period='month_summary.period') }}
     from month_summary
     left join worst_days
         on month_summary.enterprise_id = worst_days.enterprise_id
@@ -144,20 +146,14 @@ worst_day as (
 ),
 
 average as (
+    {%- set row_evidence %}
+        'average of ' || cast(scored_days as {{ dbt.type_string() }}) || ' daily ratio(s)'
+    {%- endset %}
     select
-        enterprise_id,
-        period,
-        '{{ indicator_id }}' as indicator_id,
-        'coverage_ratio_avg' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        sum_of_ratios / nullif(scored_days, 0) as value,
-        sum_of_ratios as numerator,
-        scored_days as denominator,
-        cast(null as {{ type_double() }}) as threshold,
-        case when scored_days = 0 then 'NOT_APPLICABLE' else 'INFO' end as status,
-        'average of ' || cast(scored_days as {{ dbt.type_string() }}) || ' daily ratio(s)' as evidence
+        {{ indicator_row(indicator_id, 'coverage_ratio_avg', value='sum_of_ratios / nullif(scored_days, 0)',
+                         numerator='sum_of_ratios', denominator='scored_days',
+                         status="case when scored_days = 0 then 'NOT_APPLICABLE' else 'INFO' end",
+                         evidence=row_evidence) }}
     from month_summary
 ),
 

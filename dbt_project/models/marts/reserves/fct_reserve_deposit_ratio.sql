@@ -70,31 +70,31 @@ daily as (
 ),
 
 daily_scored as (
-    select
-        daily.enterprise_id,
-        daily.period,
-        '{{ indicator_id }}' as indicator_id,
-        'deposit_ratio' as metric,
-        daily.biz_date as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(daily.central_total as {{ type_double() }}) / nullif(daily.base_total, 0) as value,
-        daily.central_total as numerator,
-        daily.base_total as denominator,
-        min_ratio.value as threshold,
+    {%- set row_value %}
+        cast(daily.central_total as {{ type_double() }}) / nullif(daily.base_total, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when daily.central_rows is null or daily.confirmed_rows < daily.central_rows
                 or daily.base_total is null
                 then 'INSUFFICIENT_DATA'
             when daily.base_total = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(daily.central_total as ' ~ type_double() ~ ') / daily.base_total', 'min_ratio') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         case
             when daily.central_rows is null then 'no RESERVE_CENTRAL balance row on this day'
             when daily.confirmed_rows < daily.central_rows then 'RESERVE_CENTRAL row without bank_confirmed_closing'
             when daily.base_total is null then 'no previous period to average the wallet total over'
             when daily.uses_previous_month = 1 then 'base: previous month daily average wallet total'
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'deposit_ratio', value=row_value, numerator='daily.central_total',
+                         denominator='daily.base_total', status=row_status, threshold='min_ratio.value',
+                         evidence=row_evidence, as_of_date='daily.biz_date',
+                         enterprise_id='daily.enterprise_id', period='daily.period') }}
     from daily
     {{ join_threshold('min_ratio', indicator=indicator_id, ent_type='daily.ent_type', on_date='daily.biz_date') }}
 ),

@@ -111,22 +111,16 @@ measured as (
 ),
 
 scored as (
-    select
-        measured.enterprise_id,
-        measured.period,
-        '{{ indicator_id }}' as indicator_id,
-        'leakage_share' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measured.leaked + measured.excess_fees as {{ type_double() }}) / nullif(measured.outflow, 0) as value,
-        measured.leaked + measured.excess_fees as numerator,
-        measured.outflow as denominator,
-        max_share.value as threshold,
+    {%- set row_value %}
+        cast(measured.leaked + measured.excess_fees as {{ type_double() }}) / nullif(measured.outflow, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when measured.outflow = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(measured.leaked + measured.excess_fees as ' ~ type_double() ~ ') / measured.outflow', 'max_share') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         nullif(
             case when measured.leaked > 0 then 'leaking bank legs: ' || measured.leaked_txns else '' end
             || case
@@ -136,7 +130,13 @@ scored as (
                 else ''
             end,
             ''
-        ) as evidence
+        )
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'leakage_share', value=row_value,
+                         numerator='measured.leaked + measured.excess_fees', denominator='measured.outflow',
+                         status=row_status, threshold='max_share.value', evidence=row_evidence,
+                         enterprise_id='measured.enterprise_id', period='measured.period') }}
     from measured
     {{ join_threshold('max_leakage_share', alias='max_share', indicator=indicator_id, ent_type='measured.ent_type', on_date='measured.period_end') }}
 )

@@ -51,32 +51,33 @@ with_next as (
 ),
 
 daily_scored as (
-    select
-        with_next.enterprise_id,
-        with_next.period,
-        '{{ indicator_id }}' as indicator_id,
-        'reconciliation_break' as metric,
-        with_next.biz_date as as_of_date,
-        'account_id' as dimension,
-        with_next.account_id as dimension_value,
-        cast(with_next.break_amount as {{ type_double() }}) as value,
-        with_next.break_amount as numerator,
-        1 as denominator,
-        tolerance.value as threshold,
+    {%- set row_value %}
+        cast(with_next.break_amount as {{ type_double() }})
+    {%- endset %}
+    {%- set row_status %}
         case
             when with_next.break_amount is null then 'INSUFFICIENT_DATA'
             when not {{ compare('with_next.break_amount', 'tolerance') }} then 'OK'
             when with_next.next_biz_date is null then 'INSUFFICIENT_DATA'
             when {{ compare('with_next.next_break_amount', 'tolerance') }} then tolerance.severity
             else 'OK'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         case
             when with_next.break_amount is null then 'bank_confirmed_closing missing'
             when {{ compare('with_next.break_amount', 'tolerance') }}
                 then 'break ' || {{ num_text('with_next.break_amount') }} || ', next working day '
                 || coalesce(cast(with_next.next_biz_date as {{ dbt.type_string() }}) || ' break '
                     || {{ num_text('with_next.next_break_amount') }}, 'not filed yet')
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'reconciliation_break', value=row_value,
+                         numerator='with_next.break_amount', denominator='1', status=row_status,
+                         threshold='tolerance.value', evidence=row_evidence, as_of_date='with_next.biz_date',
+                         dimension="'account_id'", dimension_value='with_next.account_id',
+                         enterprise_id='with_next.enterprise_id', period='with_next.period') }}
     from with_next
     {{ join_threshold('tolerance', indicator=indicator_id, ent_type='with_next.ent_type', on_date='with_next.biz_date') }}
 ),

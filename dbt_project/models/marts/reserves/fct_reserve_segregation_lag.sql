@@ -82,23 +82,21 @@ daily as (
 ),
 
 daily_scored as (
-    select
-        daily.enterprise_id,
-        daily.period,
-        '{{ indicator_id }}' as indicator_id,
-        'unsegregated_share' as metric,
-        daily.biz_date as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(daily.unsegregated as {{ type_double() }}) / nullif(daily.received, 0) as value,
-        daily.unsegregated as numerator,
-        daily.received as denominator,
-        max_share.value as threshold,
+    {%- set row_value %}
+        cast(daily.unsegregated as {{ type_double() }}) / nullif(daily.received, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when daily.received = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(daily.unsegregated as ' ~ type_double() ~ ') / daily.received', 'max_share') }}
-        end as status,
-        case when daily.unsegregated > 0 then 'events not in reserve by d+1: ' || daily.gap_events end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'unsegregated_share', value=row_value, numerator='daily.unsegregated',
+                         denominator='daily.received', status=row_status, threshold='max_share.value',
+                         evidence="case when daily.unsegregated > 0 then 'events not in reserve by d+1: ' || daily.gap_events end",
+                         as_of_date='daily.biz_date', enterprise_id='daily.enterprise_id',
+                         period='daily.period') }}
     from daily
     {{ join_threshold('max_unsegregated_share', alias='max_share', indicator=indicator_id, ent_type='daily.ent_type', on_date='daily.biz_date') }}
 ),

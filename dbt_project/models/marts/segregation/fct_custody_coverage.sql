@@ -41,28 +41,30 @@ summary_balances as (
 ),
 
 daily_scored as (
-    select
-        sub_totals.enterprise_id,
-        sub_totals.period,
-        '{{ indicator_id }}' as indicator_id,
-        'custody_coverage' as metric,
-        sub_totals.biz_date as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(summary_balances.confirmed_total as {{ type_double() }}) / nullif(sub_totals.derived_total, 0) as value,
-        summary_balances.confirmed_total as numerator,
-        sub_totals.derived_total as denominator,
-        min_coverage.value as threshold,
+    {%- set row_value %}
+        cast(summary_balances.confirmed_total as {{ type_double() }}) / nullif(sub_totals.derived_total, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when summary_balances.summary_rows is null or summary_balances.confirmed_rows < summary_balances.summary_rows
                 then 'INSUFFICIENT_DATA'
             when sub_totals.derived_total = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(summary_balances.confirmed_total as ' ~ type_double() ~ ') / sub_totals.derived_total', 'min_coverage') }}
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         case
             when summary_balances.summary_rows is null then 'no CUSTODY_SUMMARY balance row on this day'
             when summary_balances.confirmed_rows < summary_balances.summary_rows then 'CUSTODY_SUMMARY row without bank_confirmed_closing'
-        end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'custody_coverage', value=row_value,
+                         numerator='summary_balances.confirmed_total',
+                         denominator='sub_totals.derived_total', status=row_status,
+                         threshold='min_coverage.value', evidence=row_evidence,
+                         as_of_date='sub_totals.biz_date', enterprise_id='sub_totals.enterprise_id',
+                         period='sub_totals.period') }}
     from sub_totals
     inner join custody_periods
         on sub_totals.enterprise_id = custody_periods.enterprise_id
@@ -94,25 +96,25 @@ banks as (
 ),
 
 bank_count as (
-    select
-        banks.enterprise_id,
-        banks.period,
-        '{{ indicator_id }}' as indicator_id,
-        'custodian_banks' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(banks.banks as {{ type_double() }}) as value,
-        banks.banks as numerator,
-        1 as denominator,
-        case when {{ compare('banks.banks', 'min_banks') }} then min_banks.value else max_banks.value end as threshold,
+    {%- set row_value %}
+        cast(banks.banks as {{ type_double() }})
+    {%- endset %}
+    {%- set row_status %}
         case
             when {{ compare('banks.banks', 'min_banks') }} then min_banks.severity
             when {{ compare('banks.banks', 'max_banks') }} then max_banks.severity
             when min_banks.value is null and max_banks.value is null then 'INFO'
             else 'OK'
-        end as status,
-        'custodian banks: ' || coalesce(banks.bank_list, 'none') as evidence
+        end
+    {%- endset %}
+    {%- set row_threshold %}
+        case when {{ compare('banks.banks', 'min_banks') }} then min_banks.value else max_banks.value end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'custodian_banks', value=row_value, numerator='banks.banks',
+                         denominator='1', status=row_status, threshold=row_threshold,
+                         evidence="'custodian banks: ' || coalesce(banks.bank_list, 'none')",
+                         enterprise_id='banks.enterprise_id', period='banks.period') }}
     from banks
     {{ join_threshold('min_custodian_banks', alias='min_banks', indicator=indicator_id, ent_type='banks.ent_type', on_date='banks.period_end') }}
     {{ join_threshold('max_custodian_banks', alias='max_banks', indicator=indicator_id, ent_type='banks.ent_type', on_date='banks.period_end') }}

@@ -101,23 +101,21 @@ measures as (
 ),
 
 scored as (
-    select
-        measures.enterprise_id,
-        measures.period,
-        '{{ indicator_id }}' as indicator_id,
-        measures.metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measures.numerator as {{ type_double() }}) / nullif(measures.denominator, 0) as value,
-        measures.numerator,
-        measures.denominator,
-        max_share.value as threshold,
+    {%- set row_value %}
+        cast(measures.numerator as {{ type_double() }}) / nullif(measures.denominator, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when measures.denominator = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(measures.numerator as ' ~ type_double() ~ ') / measures.denominator', 'max_share') }}
-        end as status,
-        case when measures.numerator > 0 then measures.listed end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, metric_sql='measures.metric', value=row_value,
+                         numerator='measures.numerator', denominator='measures.denominator',
+                         status=row_status, threshold='max_share.value',
+                         evidence='case when measures.numerator > 0 then measures.listed end',
+                         enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
     left join {{ ref('int_thresholds_resolved') }} as max_share
         on max_share.indicator_id = '{{ indicator_id }}'

@@ -152,27 +152,26 @@ with_noise as (
 ),
 
 scored as (
-    select
-        measured.enterprise_id,
-        measured.period,
-        measured.indicator_id,
-        measured.metric,
-        cast(null as date) as as_of_date,
-        measured.dimension,
-        measured.dimension_value,
-        measured.value,
-        measured.numerator,
-        measured.denominator,
-        {{ percentile_screen_bound('screen', 'percentile') }} as threshold,
+    {%- set row_status %}
         case
             when measured.value is null then 'NOT_APPLICABLE'
             when not screen.screen_sufficient then 'INSUFFICIENT_PEERS'
             when {{ percentile_screen_fires('measured.value', 'screen', 'percentile') }} then screen.screen_severity
             else 'OK'
-        end as status,
+        end
+    {%- endset %}
+    {%- set row_evidence %}
         cast(measured.lender_accounts as {{ dbt.type_string() }}) || ' lender account(s); '
         || coalesce({{ screen_evidence('screen', 'peers') }}, 'too few peers')
-        || coalesce(', peer percentile ' || {{ num_text('percentile.pctl_value', 4) }}, '') as evidence
+        || coalesce(', peer percentile ' || {{ num_text('percentile.pctl_value', 4) }}, '')
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id_sql='measured.indicator_id', metric_sql='measured.metric',
+                         value='measured.value', numerator='measured.numerator',
+                         denominator='measured.denominator', status=row_status,
+                         threshold=percentile_screen_bound('screen', 'percentile'), evidence=row_evidence,
+                         dimension='measured.dimension', dimension_value='measured.dimension_value',
+                         enterprise_id='measured.enterprise_id', period='measured.period') }}
     from with_noise as measured
     left join {{ robust_screen('with_noise', 'peers', noise_sd='noise_sd') }} as screen
         on {{ screen_keys_match('measured', 'screen') }}

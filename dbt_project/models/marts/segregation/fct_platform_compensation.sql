@@ -53,23 +53,21 @@ measured as (
 ),
 
 scored as (
-    select
-        measured.enterprise_id,
-        measured.period,
-        '{{ indicator_id }}' as indicator_id,
-        'compensation_share' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measured.paid as {{ type_double() }}) / nullif(measured.principal_due, 0) as value,
-        measured.paid as numerator,
-        measured.principal_due as denominator,
-        max_share.value as threshold,
+    {%- set row_value %}
+        cast(measured.paid as {{ type_double() }}) / nullif(measured.principal_due, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when measured.principal_due = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(measured.paid as ' ~ type_double() ~ ') / measured.principal_due', 'max_share') }}
-        end as status,
-        case when measured.paid > 0 then 'platform-funded payments: ' || measured.txns end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'compensation_share', value=row_value, numerator='measured.paid',
+                         denominator='measured.principal_due', status=row_status,
+                         threshold='max_share.value',
+                         evidence="case when measured.paid > 0 then 'platform-funded payments: ' || measured.txns end",
+                         enterprise_id='measured.enterprise_id', period='measured.period') }}
     from measured
     {{ join_threshold('max_share', indicator=indicator_id, ent_type='measured.ent_type', on_date='measured.period_end') }}
 )

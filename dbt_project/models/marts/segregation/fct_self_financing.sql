@@ -46,23 +46,21 @@ measured as (
 ),
 
 scored as (
-    select
-        measured.enterprise_id,
-        measured.period,
-        '{{ indicator_id }}' as indicator_id,
-        'related_outstanding_share' as metric,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as dimension,
-        cast(null as {{ dbt.type_string() }}) as dimension_value,
-        cast(measured.related_outstanding as {{ type_double() }}) / nullif(measured.outstanding, 0) as value,
-        measured.related_outstanding as numerator,
-        measured.outstanding as denominator,
-        max_share.value as threshold,
+    {%- set row_value %}
+        cast(measured.related_outstanding as {{ type_double() }}) / nullif(measured.outstanding, 0)
+    {%- endset %}
+    {%- set row_status %}
         case
             when measured.outstanding = 0 then 'NOT_APPLICABLE'
             else {{ threshold_status('cast(measured.related_outstanding as ' ~ type_double() ~ ') / measured.outstanding', 'max_share') }}
-        end as status,
-        case when measured.related_outstanding > 0 then 'loans to related parties: ' || measured.related_loans end as evidence
+        end
+    {%- endset %}
+    select
+        {{ indicator_row(indicator_id, 'related_outstanding_share', value=row_value,
+                         numerator='measured.related_outstanding', denominator='measured.outstanding',
+                         status=row_status, threshold='max_share.value',
+                         evidence="case when measured.related_outstanding > 0 then 'loans to related parties: ' || measured.related_loans end",
+                         enterprise_id='measured.enterprise_id', period='measured.period') }}
     from measured
     {{ join_threshold('max_share', indicator=indicator_id, ent_type='measured.ent_type', on_date='measured.period_end') }}
 )
