@@ -290,8 +290,9 @@ def _own_books(eid: str, label: str, opened: date) -> dict[str, pl.DataFrame]:
     return {"accounts": accounts, "account_balances": balances, "liquidity": liquidity}
 
 
-def complaint_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:
-    """kind `complaints` (CFPB): one enterprise per company, one package per company and month."""
+def complaints(cfg: dict, data_root: Path, limit: int | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+    """One row per source complaint with its final state (cfpb.yml): enterprise_id, received_at, closed_at
+    (null while open), resolution and the filing's other columns; and enterprise id -> company name."""
     raw = pl.read_csv(data_root / cfg["source"], n_rows=limit, infer_schema_length=0)
     companies = sorted(raw[cfg["company"]].unique().to_list())
     ent = pl.DataFrame(
@@ -302,51 +303,85 @@ def complaint_packages(cfg: dict, data_root: Path, landing: Path, limit: int | N
             ],
         }
     )
-    res, ch = cfg["resolution"], cfg["channel"]
+    res, ch, closed = cfg["resolution"], cfg["channel"], cfg["closed"]
+    timely = closed["timely"]
     resolution = pl.col(res["column"]).replace_strict(res["values"], default=None)
-    at = lambda spec, hour: pl.col(spec["column"]).str.to_date(spec["format"]).dt.combine(time(hour))  # noqa: E731
-    complaints = (
+    day = lambda spec: pl.col(spec["column"]).str.to_date(spec["format"])  # noqa: E731
+    answered = resolution.is_not_null() & (resolution != "in_progress")
+    known = pl.col(timely["column"]).is_in([timely["true"], timely["false"]]).fill_null(False)
+    unknown = raw.filter(answered & ~known)
+    if unknown.height:
+        ids = unknown[cfg["id"]].head(5).to_list()
+        flag = f"{timely['column']!r} neither {timely['true']!r} nor {timely['false']!r}"
+        raise ValueError(f"{cfg['dataset']}: {flag} on a closed complaint: {ids}")
+    # closed: the earliest day consistent with the timeliness flag (cfpb.yml): the base day when timely,
+    # the day after the deadline when not
+    after = pl.when(pl.col(timely["column"]) == timely["true"]).then(0).otherwise(closed["deadline_days"] + 1)
+    rows = (
         raw.join(ent, on=cfg["company"])
-        .with_columns(received_at=at(cfg["received"], 9), resolution=resolution)
+        .with_columns(resolution=resolution)
+        .filter(pl.col("resolution").is_not_null())
         .select(
             "enterprise_id",
-            "received_at",
             "resolution",
-            period=pl.col("received_at").dt.strftime("%Y-%m"),
+            received_at=day(cfg["received"]).dt.combine(time(9)),
             complaint_id=pl.col(cfg["id"]),
             channel=pl.col(ch["column"]).replace_strict(ch["values"], default=ch["default"]),
             product=pl.col(cfg["product"]).str.slice(0, 200).str.strip_chars(),
             issue=pl.col(cfg["issue"]).str.slice(0, 200).str.strip_chars(),
-            closed_at=pl.when(resolution != "in_progress").then(at(cfg["closed"], 18)),
+            closed_at=pl.when(pl.col("resolution") != "in_progress").then(
+                (day(closed) + pl.duration(days=after)).dt.combine(time(18))
+            ),
             extension_count=pl.lit(0),
             consumer_disputed=pl.col(cfg["disputed"]["column"]) == cfg["disputed"]["true"],
             escalated=pl.lit(False),
         )
-        .filter(pl.col("resolution").is_not_null())
-        # closed after the month it was received in: still open at that period's end (not carried on)
-        .with_columns(
-            late=pl.col("closed_at").dt.strftime("%Y-%m") > pl.col("period"),
-        )
-        .with_columns(
-            closed_at=pl.when(~pl.col("late")).then(pl.col("closed_at")),
-            resolution=pl.when(pl.col("late")).then(pl.lit("in_progress")).otherwise(pl.col("resolution")),
-        )
-        .drop("late")
     )
+    return rows, dict(zip(ent["enterprise_id"], ent[cfg["company"]], strict=True))
+
+
+def complaint_rows_by_period(rows: pl.DataFrame) -> pl.DataFrame:
+    """Each complaint in the package of every month from the one it was received in through the one it was
+    closed in (filings.md: every complaint received in the period or still open at its start); one still
+    open through the last month of the data (the latest received or closed date). Before its closing month
+    it is filed open (closed_at null, in_progress). Adds `period` (YYYY-MM)."""
+    month = lambda c: pl.col(c).dt.date().dt.truncate("1mo")  # noqa: E731
+    last = rows.select(pl.max_horizontal(month("received_at").max(), month("closed_at").max())).item()
+    return (
+        rows.with_columns(
+            month=pl.date_ranges(month("received_at"), month("closed_at").fill_null(last), "1mo"),
+        )
+        .explode("month")
+        .with_columns(closed_here=pl.col("month") == month("closed_at"))
+        .with_columns(
+            period=pl.col("month").dt.strftime("%Y-%m"),
+            closed_at=pl.when(pl.col("closed_here")).then(pl.col("closed_at")),
+            resolution=pl.when(pl.col("closed_here") | pl.col("closed_at").is_null())
+            .then(pl.col("resolution"))
+            .otherwise(pl.lit("in_progress")),
+        )
+        .drop("month", "closed_here")
+        .sort("enterprise_id", "period", "received_at", "complaint_id")
+    )
+
+
+def complaint_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:
+    """kind `complaints` (CFPB): one enterprise per company, one package per company and month with a
+    complaint received in it or open at its start."""
+    rows, names = complaints(cfg, data_root, limit)
     profile_cfg = {"dataset": cfg["dataset"], "ent_type": cfg["ent_type"]}
-    names = dict(zip(ent["enterprise_id"], ent[cfg["company"]], strict=True))
-    first_day = complaints["received_at"].min().date()
+    first_day = rows["received_at"].min().date()
     written = []
-    for (eid, label), rows in complaints.sort("enterprise_id", "period").group_by(
+    for (eid, label), filed in complaint_rows_by_period(rows).group_by(
         "enterprise_id", "period", maintain_order=True
     ):
         tables = {
             "enterprise_profile": profile_table({**profile_cfg, "enterprise_id": eid, "name": names[eid]}),
-            "complaints": rows.drop("period"),
+            "complaints": filed.drop("period"),
             **_own_books(eid, label, first_day - timedelta(days=365)),
         }
         written.append(write_package(landing, eid, cfg["ent_type"], label, tables))
-    return MapResult(cfg["dataset"], f"{len(companies)} enterprises", written, complaints.height)
+    return MapResult(cfg["dataset"], f"{len(names)} enterprises", written, rows.height)
 
 
 def map_dataset(dataset: str, data_root: Path, landing: Path, limit: int | None = None) -> MapResult:

@@ -1,5 +1,6 @@
 """Real-data mapping (pipelines/mappings): a hand-made PaySim-style slice becomes a complete package that
-the normal intake accepts, with wallet balances worked out by hand."""
+the normal intake accepts, with wallet balances worked out by hand. CFPB: test_mapping_cfpb.py; LendingClub:
+test_mapping_lendingclub.py."""
 
 from __future__ import annotations
 
@@ -72,54 +73,3 @@ def test_balances_follow_from_the_rows(mapped) -> None:
     legs = con.execute("select leg, count(*) from raw.transactions group by 1 order by 1").fetchall()
     assert legs == [("bank", 4), ("customer", 5)]  # the wallet-to-wallet transfer has no bank leg
     con.close()
-
-
-# Date received, Company, Submitted via, Company response to consumer, Date sent to company, Complaint ID
-CFPB_ROWS = [
-    ("2019/3/4", "ACME BANK", "Web", "Closed with explanation", "2019/3/5", "101"),
-    ("2019/3/20", "ACME BANK", "Referral", "Closed with monetary relief", "2019/4/2", "102"),
-    ("2019/4/1", "ACME BANK", "Phone", "In progress", "2019/4/1", "103"),
-    ("2019/3/9", "ZED LENDING, INC.", "Web", "Closed with non-monetary relief", "2019/3/9", "201"),
-]
-CFPB_HEADER = (
-    "Date received,Product,Sub-product,Issue,Sub-issue,Consumer complaint narrative,Company public response,"
-    "Company,State,ZIP code,Tags,Consumer consent provided?,Submitted via,Date sent to company,"
-    "Company response to consumer,Timely response?,Consumer disputed?,Complaint ID"
-)
-
-
-def test_d4_complaints_per_company_and_month_match_the_raw_file(tmp_path) -> None:
-    from pipelines.dbt_runner import run_dbt
-    from pipelines.mappings.compare import compare, complaints_from_raw, complaints_from_warehouse
-
-    data = tmp_path / "data" / "cfpb_complaints"
-    data.mkdir(parents=True)
-    lines = [CFPB_HEADER] + [
-        f'{d},Mortgage,,Servicing,,,,"{c}",NY,100XX,,,{via},{sent},{resp},Yes,N/A,{cid}'
-        for d, c, via, resp, sent, cid in CFPB_ROWS
-    ]
-    (data / "complaints_sample_2015_2020.csv.gz").write_bytes(
-        gzip.compress(("\n".join(lines) + "\n").encode())
-    )
-    home = Home.resolve(tmp_path / "home").ensure()
-    result = map_dataset("cfpb", tmp_path / "data", home.landing)
-    # companies by name: ACME BANK -> PAY5000, ZED LENDING -> PAY5001; one package per company and month
-    assert result.packages == ["PAY5000-2019-03-v1", "PAY5000-2019-04-v1", "PAY5001-2019-03-v1"]
-    with writer_lock(home), connect_writer(home) as con:
-        take_in(con, home, clock=CLOCK, backfill=True)
-        decided = validate_and_decide(con, home, CLOCK, backfill=True)
-        con.execute("checkpoint")
-    assert set(decided.values()) == {"ACCEPTED"}
-    # seeds and models only: the seeds' relationship tests would reach into every mart
-    args = ["build", "--select", "+fct_complaint_rate", "--resource-type", "seed", "--resource-type", "model"]
-    ran = run_dbt(args, warehouse=home.warehouse, as_of=CLOCK, target_dir=tmp_path / "t")
-    assert ran.success, ran.summary()
-    con = duckdb.connect(str(home.warehouse), read_only=True)
-    both = compare(complaints_from_warehouse(con), complaints_from_raw(tmp_path / "data"))
-    con.close()
-    assert both.select("company", "period", "complaints_raw", "complaints_warehouse").rows() == [
-        ("ACME BANK", "2019-03", 2, 2),
-        ("ACME BANK", "2019-04", 1, 1),
-        ("ZED LENDING, INC.", "2019-03", 1, 1),
-    ]
-    assert both["match"].all()
