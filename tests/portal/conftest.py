@@ -9,9 +9,13 @@ filer-b for P2P0001, all with PASSWORD.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -69,7 +73,24 @@ def csrf_of(client: TestClient, page: str) -> str:
 
 @pytest.fixture(scope="session")
 def portal_world(tmp_path_factory: pytest.TempPathFactory) -> PortalWorld:
+    """SUPTECH_PORTAL_TEST_CACHE=<dir> (local iterations only; CI leaves it unset): the built home is kept in
+    <dir> and copied for each session (the browser journeys change it); `rm -rf <dir>` after changing the
+    pipeline."""
     root = tmp_path_factory.mktemp("portal")
+    cache = os.environ.get("SUPTECH_PORTAL_TEST_CACHE")
+    if cache and (Path(cache) / "tokens.json").is_file():
+        shutil.copytree(Path(cache) / "home", root / "home", symlinks=True)
+        tokens = json.loads((Path(cache) / "tokens.json").read_text())
+        return PortalWorld(Home.resolve(root / "home"), tokens)
+    world = _build(root)
+    if cache:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.copytree(world.home.root, Path(cache) / "home", symlinks=True)
+        (Path(cache) / "tokens.json").write_text(json.dumps(world.tokens))
+    return world
+
+
+def _build(root: Path) -> PortalWorld:
     home = Home.resolve(root / "home").ensure()
     pay = copy_example(PAY, root / "src")
     complaints = pay / "complaints.csv"
@@ -91,7 +112,7 @@ def portal_world(tmp_path_factory: pytest.TempPathFactory) -> PortalWorld:
                 """insert into marts.fct_alerts (alert_id, enterprise_id, period, indicator_id, indicator_name,
                        family, metric, severity, value, threshold, message, evidence, computed_at)
                    values (?, 'PAY0001', '2026-10', 'RES-001', 'Reserve coverage', 'RES', 'coverage_ratio',
-                           'breach', 0.8, 1.0, 'reserve coverage below 100%', 'planted for the portal tests', ?)""",
+                           'BREACH', 0.8, 1.0, 'reserve coverage below 100%', 'planted for the portal tests', ?)""",
                 [ALERT_ID, AS_OF],
             )
         publish_snapshot(home, AS_OF)

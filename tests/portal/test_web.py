@@ -322,3 +322,33 @@ def test_security_headers_and_local_chart_scripts(clients) -> None:
         assert js.status_code == 200 and len(js.content) > 1000, name
     interp = ana.get("/static/js/vendor/vega-interpreter.js").text
     assert "import " not in interp.split("\n")[1] and "window.vegaInterpreter" in interp
+
+
+def test_demo_users_and_their_credentials_file(portal_world: PortalWorld) -> None:
+    import json
+    import stat
+
+    from pipelines.portal import demo
+
+    path, creds = demo.create(portal_world.home)
+    assert path == portal_world.home.root / "demo-credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    doc = json.loads(path.read_text())
+    assert set(doc) == {"regulator", "analyst", "auditor", "filer"}
+    for role, c in doc.items():
+        assert set(c) == (
+            {"username", "password", "token", "enterprise_id"}
+            if role == "filer"
+            else {"username", "password", "token"}
+        )
+        client = portal_world.client()
+        res = client.post(
+            "/login", data={"username": c["username"], "password": c["password"], "csrf": login_csrf(client)}
+        )
+        assert res.status_code == 303 and res.headers["location"] == ROLE_HOME[role]
+    assert doc["filer"]["enterprise_id"] in ("PAY0001", "P2P0001")
+    api = portal_world.client()
+    res = api.get("/api/v1/submissions", headers={"Authorization": f"Bearer {doc['filer']['token']}"})
+    assert res.status_code == 200
+    with pytest.raises(Exception, match="exists already"):
+        demo.create(portal_world.home)

@@ -1119,8 +1119,12 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
             )
             cycles = rows(
                 con,
-                """select seq, "at" as published_at, detail->>'as_of' as as_of, detail::varchar as detail
-                   from intake.audit_log where action = 'published' order by seq desc limit 10""",
+                """select p.seq, p."at" as as_of, p.detail::varchar as detail,
+                          (select count(*) from intake.submission_events e
+                            where e.event_at <= p."at" and e.event_at > coalesce((select max(q."at")
+                              from intake.audit_log q where q.action = 'published' and q.seq < p.seq),
+                              timestamptz '1970-01-01')) as events
+                   from intake.audit_log p where p.action = 'published' order by p.seq desc limit 10""",
             )
         counts: dict[str, int] = {}
         for r in calendar:

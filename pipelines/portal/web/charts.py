@@ -49,10 +49,16 @@ def histogram(title: str, rows: list[dict], field: str, threshold: float | None 
     """Distribution of `field` over enterprises (binned: one bar per bin, never one per enterprise)."""
     spec = _base(title, rows)
     bars = {
+        "transform": [
+            {"bin": {"maxbins": 40}, "field": field, "as": ["bin_start", "bin_end"]},
+            {"aggregate": [{"op": "count", "as": "enterprises"}], "groupby": ["bin_start", "bin_end"]},
+        ],
         "mark": {"type": "bar", "tooltip": True, "color": "#1565c0"},
         "encoding": {
-            "x": {"field": field, "bin": {"maxbins": 40}, "title": field},
-            "y": {"aggregate": "count", "title": "enterprises"},
+            "x": {"field": "bin_start", "type": "quantitative", "title": field, "axis": {"format": "~g"}},
+            "x2": {"field": "bin_end"},
+            "y": {"field": "enterprises", "type": "quantitative", "title": "enterprises"},
+            "y2": {"datum": 0},
         },
     }
     layers: list[dict[str, Any]] = [bars]
@@ -112,7 +118,7 @@ def stacked_status(title: str, rows: list[dict]) -> dict[str, Any]:
     spec["mark"] = {"type": "bar", "tooltip": True}
     spec["encoding"] = {
         "y": {"field": "status", "type": "nominal", "title": None, "sort": STATUS_COLOURS["domain"]},
-        "x": {"field": "enterprises", "type": "quantitative"},
+        "x": {"field": "enterprises", "type": "quantitative", "axis": {"tickMinStep": 1, "format": "d"}},
         "color": {"field": "status", "type": "nominal", "scale": STATUS_COLOURS, "legend": None},
     }
     return spec
