@@ -1,4 +1,4 @@
-"""`suptech serve`: the filing API (and later the portal) on 127.0.0.1 with uvicorn (docs/filing-api.md)."""
+"""`suptech serve`: the filing API and the portal on 127.0.0.1 with uvicorn (docs/filing-api.md, docs/portal.md)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,20 @@ def register(cli: click.Group) -> None:
         help="TCP port on 127.0.0.1 (default: $SUPTECH_PORT, else 8000).",
     )
     def serve(home_dir, port) -> None:
-        """Serve the filing API on 127.0.0.1 (docs at /docs) against the home's published snapshots."""
+        """Serve the portal (sign in at /login) and the filing API (docs at /docs) on 127.0.0.1, against the
+        home's published snapshots."""
         import uvicorn
 
         from pipelines.portal.api import create_app
 
         port = port if port is not None else int(os.environ.get("SUPTECH_PORT", "8000"))
         home = Home.resolve(home_dir)
-        click.echo(f"filing API for {home.root} on http://{HOST}:{port} (docs: /docs)", err=True)
+        click.echo(
+            f"portal and filing API for {home.root} on http://{HOST}:{port}/login (API docs: /docs)", err=True
+        )
+        creds = home.root / "demo-credentials.json"
+        if creds.is_file():
+            click.echo(f"demo users' credentials: {creds}", err=True)
         uvicorn.run(
             create_app(home),
             host=HOST,
