@@ -60,10 +60,9 @@ def register(cli: click.Group) -> None:
             )
             return
         out.print(f"backed up {r.files} files ({_mb(r.bytes)}) to {r.folder} in {r.seconds:.1f} s")
-        if head:
-            out.print(
-                f"audit head: seq {head['seq']} {head['hash'][:16]}…, schema version {r.schema_version}"
-            )
+        if r.audit_head is not None:
+            seq, digest = r.audit_head
+            out.print(f"audit head: seq {seq} {digest[:16]}…, schema version {r.schema_version}")
 
     @cli.command("restore")
     @home_option

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 err = Console(stderr=True)
 out = Console()
@@ -43,7 +43,7 @@ def progress_bar(enabled: bool = True) -> Iterator:
         console=err,
         transient=False,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(step: str, done: int, total: int) -> None:
             key = step.split(" ")[0]

@@ -10,11 +10,11 @@ import click
 from pipelines.commands.common import home_option, out
 from pipelines.home import Home
 
-MARK = {
-    "ok": "[green]ok[/]",
-    "info": "[cyan]info[/]",
-    "warning": "[yellow]warn[/]",
-    "problem": "[red]PROBLEM[/]",
+MARK: dict[str, tuple[str, str]] = {  # status -> (colour, label)
+    "ok": ("green", "ok"),
+    "info": ("cyan", "info"),
+    "warning": ("yellow", "warn"),
+    "problem": ("red", "PROBLEM"),
 }
 
 

@@ -344,7 +344,7 @@ def _check_warehouse(home: Home, result: RestoreResult) -> None:
         after = current_version(con) or 0
         verdict = verify_home(home.root, con)
     result.migrated = [m.version for m in MIGRATIONS if before < m.version <= after]
-    if not verdict.intact:
+    if verdict.first_break is not None:
         raise BackupError(
             f"the restored audit log does not verify: {verdict.first_break.problem}; "
             "the backup was made from a tampered home or altered since: restore from an earlier backup"

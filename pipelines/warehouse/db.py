@@ -12,11 +12,11 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 
@@ -26,7 +26,7 @@ from pipelines.warehouse.schema import create_schema
 SNAPSHOT_NAME = "suptech.duckdb"
 AUDITOR_SNAPSHOT_NAME = "auditor.duckdb"
 SnapshotKind = Literal["analyst", "auditor"]
-SNAPSHOT_NAMES: dict[str, str] = {"analyst": SNAPSHOT_NAME, "auditor": AUDITOR_SNAPSHOT_NAME}
+SNAPSHOT_NAMES: dict[SnapshotKind, str] = {"analyst": SNAPSHOT_NAME, "auditor": AUDITOR_SNAPSHOT_NAME}
 
 
 class WarehouseBusy(RuntimeError):
@@ -76,6 +76,20 @@ def connect_writer(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def fetch_one(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[object] | Mapping[str, object] | None = None,
+) -> tuple[Any, ...]:
+    """The first row of a query that always returns one (an aggregate, `returning`, a lookup that must
+    match); a LookupError if it returns none. For a row that may be missing, use `fetchone()` and test
+    for None."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise LookupError(f"the query returned no row: {sql}")
+    return row
+
+
 def snapshot_path(home: Home, kind: SnapshotKind = "analyst") -> Path:
     """The published file of `kind`: analyst (pseudonymised, curated) or auditor (filed identifiers, raw rows)."""
     if kind not in SNAPSHOT_NAMES:
@@ -97,7 +111,7 @@ def publish_snapshot(home: Home, as_of: datetime | None = None) -> Path:
 # The lockdown of every reader (docs/security.md): the file is opened read-only, and the connection can
 # neither read nor write any other file (no COPY TO, ATTACH, read_csv/read_parquet/glob, EXPORT DATABASE),
 # nor install or load extensions, nor change any setting once it is returned.
-READER_CONFIG = {
+READER_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "enable_external_access": "false",
     "autoinstall_known_extensions": "false",
     "autoload_known_extensions": "false",

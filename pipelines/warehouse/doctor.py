@@ -214,7 +214,9 @@ def check_row_counts(con: duckdb.DuckDBPyConnection) -> Iterator[Check]:
 def check_stuck(con: duckdb.DuckDBPyConnection, published_seq: int | None) -> Iterator[Check]:
     """RECEIVED submissions received before the last publication: every cycle decides them all before
     publishing, so such a submission was left behind."""
-    (last_pub,) = con.execute("select max(seq) from intake.audit_log where action = 'published'").fetchone()
+    from pipelines.warehouse.db import fetch_one
+
+    (last_pub,) = fetch_one(con, "select max(seq) from intake.audit_log where action = 'published'")
     boundary = max(last_pub or 0, published_seq or 0)
     if not boundary:
         yield Check("warehouse", "stuck submissions", INFO, "nothing published yet: no cycle to compare with")
@@ -244,11 +246,11 @@ def check_audit(
     from pipelines.intake.audit import verify_home
 
     result = verify_home(home.root, con, published_head=published)
-    if result.intact:
+    brk = result.first_break
+    if brk is None:
         anchored = f", anchored up to seq {result.last_anchor.seq}" if result.last_anchor else ""
         yield Check("warehouse", "audit log", OK, f"{result.entries} entries intact{anchored}")
     else:
-        brk = result.first_break
         where = f"entry {brk.seq}: " if brk.seq is not None else ""
         yield Check(
             "warehouse",

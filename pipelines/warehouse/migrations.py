@@ -68,18 +68,23 @@ def latest() -> int:
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    (n,) = con.execute(
+    from pipelines.warehouse.db import fetch_one  # late: db imports schema, which imports this module
+
+    (n,) = fetch_one(
+        con,
         "select count(*) from information_schema.tables where table_catalog = current_database() "
         "and table_schema = ? and table_name = ?",
         [schema, table],
-    ).fetchone()
+    )
     return n > 0
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The warehouse's schema version; 0 for a warehouse from before versioning, None for an empty file."""
+    from pipelines.warehouse.db import fetch_one  # late: db imports schema, which imports this module
+
     if _exists(con, "meta", "schema_version"):
-        (v,) = con.execute("select coalesce(max(version), 0) from meta.schema_version").fetchone()
+        (v,) = fetch_one(con, "select coalesce(max(version), 0) from meta.schema_version")
         return int(v)
     return 0 if _exists(con, "intake", "audit_log") else None
 

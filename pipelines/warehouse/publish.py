@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.home import Home
-from pipelines.warehouse.db import SNAPSHOT_NAMES, connect_writer, snapshot_path
+from pipelines.warehouse.db import SNAPSHOT_NAMES, connect_writer, fetch_one, snapshot_path
 from pipelines.warehouse.pseudonym import SqlHmac, key_id, load_key
 
 # intake tables analysts get, with the columns left out (the filer's raw manifest and server paths)
@@ -160,7 +160,7 @@ class AnalystBuilder:
     def __init__(self, con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         self.con = con
         self.hmac = SqlHmac.of(key)
-        self.main = con.execute("select current_database()").fetchone()[0]
+        self.main = fetch_one(con, "select current_database()")[0]
 
     def pseudo(self, kind: str, enterprise_sql: str, id_sql: str) -> str:
         return self.hmac.expr(kind, enterprise_sql, id_sql)
