@@ -352,3 +352,14 @@ def test_demo_users_and_their_credentials_file(portal_world: PortalWorld) -> Non
     assert res.status_code == 200
     with pytest.raises(Exception, match="exists already"):
         demo.create(portal_world.home)
+
+
+def test_pages_answer_while_a_cycle_holds_the_warehouse(portal_world: PortalWorld, clients) -> None:
+    """R4 through the portal: with the writer lock held and the live warehouse open for writing (as during
+    a cycle), every page still answers: the portal reads only the published snapshots."""
+    from pipelines.warehouse.db import connect_writer, writer_lock
+
+    with writer_lock(portal_world.home), connect_writer(portal_world.home):
+        for role, pages in PAGES.items():
+            for page in pages:
+                assert clients[role].get(page).status_code == 200, (role, page)
