@@ -14,16 +14,19 @@ expectations (:mod:`pipelines.quality.suites`) and run by the validity stage, wh
 rows from GX's own result.
 
 Adding a rule: its catalog entry, then its definition in the stage's module (``sql_rules.py`` for V,
-``quality_rules.py`` for Q, ``macro_rules.py`` for M)::
+``quality_rules.py`` for Q, ``macro_rules.py`` for M), e.g.::
 
-    @sql_rule("V046", requires=("loans",))
-    def v046() -> str:
+    @sql_rule("V099")
+    def v099() -> str:
         return f\"\"\"select submission_id, 'loans' as filing_type, _row, {rk("loans")} as record_key,
-            {fields("rate")} as fields, {msg("rate ", "=rate", " is above 36%.")} as message
-        from {cur("loans")} where rate > 0.36\"\"\"
+            {fields("origination_date", "maturity_date")} as fields,
+            {msg("maturity_date ", "=maturity_date", " is before origination_date ", "=origination_date", ".")}
+                as message
+        from {src("loans")} where maturity_date < origination_date\"\"\"
 
-``tests/unit/test_rule_registry.py`` checks that every catalog rule has exactly one definition (or a
-generated expectation) and every definition a catalog entry.
+(the worked example of ``docs/dev-interfaces.md``). ``tests/unit/test_rule_registry.py`` runs that example
+and checks that every catalog rule has exactly one definition (or a generated expectation) and every
+definition a catalog entry.
 """
 
 from __future__ import annotations

@@ -88,3 +88,39 @@ def test_the_worked_example_of_dev_interfaces_adds_a_rule(tmp_path) -> None:
         del catalog[rule_id]
         rules._DEFINITIONS.pop(rule_id, None)
         rules.sql_rules.cache_clear()
+
+
+def test_a_shadow_error_rule_records_findings_without_counting_them(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    catalog = load_catalog()
+    base = dict(stage="M", severity="error", filing_types=("enterprise_profile",), title="t", description="d")
+    sid = "PAY0001-2026-10-v1"
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    create_schema(con)
+    con.execute(
+        "insert into raw.enterprise_profile (submission_id, _row, enterprise_id) values (?, 1, 'PAY0001')",
+        [sid],
+    )
+    sql = f"""select submission_id, 'enterprise_profile' as filing_type, _row, null::varchar as record_key,
+        [] as fields, 'always' as message from {rules.cur("enterprise_profile")}"""
+    try:
+        for rule_id, shadow in (("M098", False), ("M099", True)):
+            catalog[rule_id] = CatalogEntry(rule_id=rule_id, shadow=shadow, **base)
+            rules.sql_rule(rule_id, sql)
+        errors = runner.run_rules(
+            con, [rules.rule("M098"), rules.rule("M099")], [sid], found_at=datetime(2026, 11, 11, tzinfo=UTC)
+        )
+        assert errors == {sid: 1}  # the live rule's finding only
+        got = con.execute("select rule_id, shadow from quality.findings order by rule_id").fetchall()
+        assert got == [("M098", False), ("M099", True)]
+        results = con.execute(
+            "select rule_id, status, finding_count from quality.rule_results order by 1"
+        ).fetchall()
+        assert results == [("M098", "FAIL", 1), ("M099", "FAIL", 1)]
+    finally:
+        con.close()
+        for rule_id in ("M098", "M099"):
+            catalog.pop(rule_id, None)
+            rules._DEFINITIONS.pop(rule_id, None)
+        rules.sql_rules.cache_clear()
