@@ -336,7 +336,8 @@ def main() -> None:
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()
-    multiprocessing.util._exit_function()  # release dbt's semaphores as a normal exit would
+    # release dbt's semaphores as a normal exit would; typeshed's multiprocessing.util omits this private function
+    multiprocessing.util._exit_function()  # type: ignore[attr-defined]
     os._exit(code)
 
 

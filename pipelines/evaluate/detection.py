@@ -117,13 +117,15 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> Evaluation:
         score.cases += 1
         ents = case["enterprise_id"] if isinstance(case["enterprise_id"], list) else [case["enterprise_id"]]
         records = {ft: set(keys) for ft, keys in (case.get("records") or {}).items()}
+        case_sid: str | None = case.get("submission_id")
         caught = False
         for exp in case["expected"]:
             rules = _rule_ids_for(exp)
             for r in rules:
-                if case.get("submission_id"):
-                    expected_sub_rules[r].add(case["submission_id"])
-                hits = by_sub_rule.get((case.get("submission_id"), r), [])
+                hits = []
+                if case_sid:
+                    expected_sub_rules[r].add(case_sid)
+                    hits = by_sub_rule.get((case_sid, r), [])
                 if records:
                     hits = [h for h in hits if h[0] in records and h[1] in records[h[0]] or h[1] is None]
                 caught = caught or bool(hits)
@@ -153,8 +155,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> Evaluation:
         s.true_flags = len(eps & expected_ent_period.get(ind, set()))
 
     case_subs = {c.get("submission_id") for c in truth}
-    subs = [r[0] for r in con.execute("select submission_id from intake.submissions").fetchall()]
-    clean = [s for s in subs if s not in case_subs]
+    submissions = [r[0] for r in con.execute("select submission_id from intake.submissions").fetchall()]
+    clean = [s for s in submissions if s not in case_subs]
     err = sorted({sid for sid, *_, sev in findings if sev == "error" and sid in set(clean)})
     warn = sorted({sid for sid, *_, sev in findings if sev == "warning" and sid in set(clean)})
     return Evaluation(classes, ids, len(clean), err, warn)

@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.intake import lifecycle
 from pipelines.quality.catalog import load_catalog
+from pipelines.warehouse.db import fetch_one
 
 
 class AcknowledgeError(ValueError):
@@ -40,10 +41,11 @@ def acknowledge(
         raise AcknowledgeError(
             f"{rule_id} is an error, not a warning: errors cannot be acknowledged, correct the data and resubmit"
         )
-    (n,) = con.execute(
+    (n,) = fetch_one(
+        con,
         "select count(*) from quality.findings where submission_id = ? and rule_id = ? and not shadow",
         [submission_id, rule_id],
-    ).fetchone()
+    )
     if n == 0:
         raise AcknowledgeError(
             f"{submission_id} has no finding of {rule_id}: there is nothing to acknowledge"

@@ -17,14 +17,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
+
+from pipelines.warehouse.db import fetch_one
 
 GENESIS = ""
 INTAKE_ACTOR = "intake"
 
 
-def _canonical_detail(detail: Mapping | str | None) -> object:
+def _canonical_detail(detail: Mapping | str | None) -> dict[str, Any] | None:
     if detail is None:
         return None
     parsed = json.loads(detail) if isinstance(detail, str) else detail
@@ -276,12 +279,13 @@ def verify(
         hashes[seq] = digest
         prev, expected_seq = digest, expected_seq + 1
     end = expected_seq - 1
-    orphan = con.execute(
+    orphan = fetch_one(
+        con,
         """select min(e.event_id) from intake.submission_events e
            where e.event_id not in (
                select cast(json_extract(detail, '$.event_id') as bigint) from intake.audit_log
-               where json_extract(detail, '$.event_id') is not null)"""
-    ).fetchone()[0]
+               where json_extract(detail, '$.event_id') is not null)""",
+    )[0]
     if orphan is not None:
         return result(
             Break(
@@ -406,7 +410,7 @@ def verify_home(
                     "the newest entries were deleted",
                 )
             )
-        stored = con.execute("select hash from intake.audit_log where seq = ?", [seq]).fetchone()[0]
+        stored = fetch_one(con, "select hash from intake.audit_log where seq = ?", [seq])[0]
         if stored != digest:
             return broken(
                 Break(seq, f"entry {seq} differs from the published snapshot's copy: the entry was rewritten")

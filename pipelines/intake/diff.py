@@ -18,6 +18,7 @@ import duckdb
 
 from pipelines.contracts import Contract, load_contracts
 from pipelines.quality.rules import rk
+from pipelines.warehouse.db import fetch_one
 
 EXAMPLES = 5
 ONE = Decimal("1.00")
@@ -60,7 +61,8 @@ def _diff_filing_type(con: duckdb.DuckDBPyConnection, c: Contract, old: str, new
     )
     matched = f"o.{keys[0]} is not null and n.{keys[0]} is not null"
     changed_any = " or ".join(differs.values()) or "false"
-    row = con.execute(
+    row = fetch_one(
+        con,
         f"""with o as (select * from raw.{ft} where submission_id = $old),
                  n as (select * from raw.{ft} where submission_id = $new),
                  j as (
@@ -72,7 +74,7 @@ def _diff_filing_type(con: duckdb.DuckDBPyConnection, c: Contract, old: str, new
                    count(__key){per_col}
             from j""",
         {"old": old, "new": new},
-    ).fetchone()
+    )
     d = FilingTypeDiff(ft, *row[:5])
     for i, col in enumerate(others):
         n, examples = row[5 + 2 * i], row[6 + 2 * i]
@@ -161,7 +163,10 @@ def stored(con: duckdb.DuckDBPyConnection, old: str, new: str) -> list[FilingTyp
     if not rows:
         return None
     order = list(load_contracts())
-    diffs = {r[0]: FilingTypeDiff(*r[:6], json.loads(r[6]) if r[6] else {}) for r in rows}
+    diffs = {
+        ft: FilingTypeDiff(ft, n_old, n_new, added, removed, changed, json.loads(totals) if totals else {})
+        for ft, n_old, n_new, added, removed, changed, totals in rows
+    }
     for ft, col, n, ex in con.execute(
         "select filing_type, column_name, rows_changed, example_keys from intake.version_diff_fields "
         "where base_submission_id = ? and submission_id = ? order by column_name",

@@ -14,6 +14,7 @@ from datetime import datetime
 import duckdb
 
 from pipelines.intake import audit
+from pipelines.warehouse.db import fetch_one
 
 RECEIVED = "RECEIVED"
 MALFORMED = "MALFORMED"
@@ -56,11 +57,12 @@ def record_event(
     actor: str = audit.INTAKE_ACTOR,
 ) -> int:
     """Record a status event and its audit entry (same transaction as the caller's change)."""
-    (event_id,) = con.execute(
+    (event_id,) = fetch_one(
+        con,
         "insert into intake.submission_events (submission_id, status, event_at, reason, details) "
         "values (?, ?, ?, ?, ?) returning event_id",
         [submission_id, status, at, reason, json.dumps(details, default=str) if details else None],
-    ).fetchone()
+    )
     audit.append(
         con,
         action or status.lower(),

@@ -9,6 +9,7 @@ import duckdb
 
 from pipelines.contracts import Column, Contract
 from pipelines.intake.manifest import FileEntry
+from pipelines.warehouse.db import fetch_one
 
 SAMPLE_ROWS = 50
 
@@ -61,7 +62,7 @@ def check_values(
     # compared when its column has no invalid value, so try_cast then equals cast
     sums = {t: f"coalesce(sum(try_cast({t} as decimal(38,2))), 0)" for t in contract.control_totals}
     aggregates = [f"count(*) filter (where {p})" for p in preds.values()] + list(sums.values())
-    scan = con.execute(f"select {', '.join(aggregates)} from {table}").fetchone() if aggregates else ()
+    scan = fetch_one(con, f"select {', '.join(aggregates)} from {table}") if aggregates else ()
     counts, totals = scan[: len(preds)], dict(zip(sums, scan[len(preds) :], strict=True))
     bad_cols: set[str] = set()
     for (name, pred), count in zip(preds.items(), counts, strict=True):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.warehouse.db import fetch_one
+
 REMOTE_TAG = re.compile(
     r"<link[^>]+href=[\"']https?://[^>]*>|<script[^>]+src=[\"']https?://[^>]*>\s*</script>", re.IGNORECASE
 )
@@ -104,7 +106,7 @@ def build_gx_docs(con: duckdb.DuckDBPyConnection, target: Path, period: str) -> 
     with gx_duckdb.duckdb_datasource(context, con, gx_duckdb.database_file(con)) as datasource:
         definitions = []
         for ft, suite in build_suites().items():
-            n = con.execute(f"select count(*) from raw.{ft} where submission_id in ({in_list})").fetchone()[0]
+            n = fetch_one(con, f"select count(*) from raw.{ft} where submission_id in ({in_list})")[0]
             if n == 0:
                 continue
             asset = datasource.add_query_asset(
