@@ -61,16 +61,16 @@ class SecurityHeaders:
     """Pure ASGI middleware: CSP without inline script, no framing, no sniffing, no referrer, on every
     response (errors included)."""
 
-    def __init__(self, app):
+    def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         csp = DOCS_CSP if scope["path"] in ("/docs", "/redoc") else CSP
 
-        async def send_with_headers(message):
+        async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
                 headers += SECURITY_HEADERS + [(b"content-security-policy", csp.encode())]
@@ -253,7 +253,7 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
         for s in subs:
             s["pending"] = False
         subs += landed(ent, {s["submission_id"] for s in subs})
-        pend = {}
+        pend: dict[str, list[str]] = {}
         for req in queue.pending(home):
             pend.setdefault(req.submission_id, []).append(req.rule_id)
         for s in subs:
@@ -342,7 +342,7 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
             (n,) = con.execute(
                 "select count(*) from quality.findings where submission_id = ? and rule_id = ? and not shadow",
                 [submission_id, body.rule_id],
-            ).fetchone()
+            ).fetchone() or (0,)
         if n == 0:
             raise HTTPException(
                 422, f"{submission_id} has no finding of {body.rule_id}: nothing to acknowledge"
@@ -484,7 +484,7 @@ def land_package(home: Home, folder: Path, enterprise_id: str) -> uploads.Landed
     return uploads.land(home, uploads.package_root(folder), enterprise_id)
 
 
-async def receive_form(form, area: Path, limits: Limits) -> None:
+async def receive_form(form: Any, area: Path, limits: Limits) -> None:
     """A multipart upload (one archive in `package`, or the files in `files`) extracted into area/package."""
     archives = form.getlist("package")
     files = form.getlist("files")

@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, Any
 
 from pipelines.contracts import load_contracts
 from pipelines.home import Home
@@ -237,13 +237,13 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
 class _CountingReader(io.RawIOBase):
     """Counts the bytes read through it and refuses past a limit (the decompressed tar stream)."""
 
-    def __init__(self, raw: BinaryIO, limit: int, limits: Limits):
+    def __init__(self, raw: Any, limit: int, limits: Limits) -> None:
         self.raw, self.limit, self.limits, self.count = raw, limit, limits, 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:
+    def readinto(self, b: Any) -> int:
         data = self.raw.read(len(b))
         self.count += len(data)
         if self.count > self.limit:
@@ -314,7 +314,7 @@ class _Budget:
             raise unpacked_too_large(self.limit, self.limits)
 
 
-def _write(src: BinaryIO, target: Path, budget: _Budget) -> None:
+def _write(src: IO[bytes], target: Path, budget: _Budget) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         raise UploadRefused(422, f"entry {printable(target.name)!r} appears twice in the archive")

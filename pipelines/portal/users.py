@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -162,7 +163,7 @@ class UserStore:
             row = con.execute(f"select {_USER_COLUMNS} from users where username = ?", [username]).fetchone()
         return _user(row) if row else None
 
-    def _require(self, con, username: str) -> None:
+    def _require(self, con: sqlite3.Connection, username: str) -> None:
         if not con.execute("select 1 from users where username = ?", [username]).fetchone():
             raise UserError(f"no user {username}: see `suptech users list`")
 

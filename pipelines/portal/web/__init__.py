@@ -184,7 +184,7 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
 
     async def form_of(request: Request, s: Session) -> Any:
         form = await request.form(max_fields=20, max_files=0)
-        if not same_token(s.csrf, form.get("csrf")):
+        if not same_token(s.csrf, _text(form.get("csrf"))):
             raise HTTPException(
                 403, "the form's CSRF token is missing or wrong: reload the page and try again"
             )
@@ -262,7 +262,7 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await request.form(max_fields=10, max_files=0)
-        if not sessions.check_login_token(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        if not sessions.check_login_token(request.cookies.get(LOGIN_COOKIE), _text(form.get("csrf"))):
             return login_page(
                 request, "The sign-in form expired or its CSRF token is missing: try again.", 403
             )
@@ -421,7 +421,7 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
                 raise uploads.too_large(limits)
             with uploads.staging_area(home) as area:
                 async with request.form(max_files=limits.max_files + 1, max_fields=6) as form:
-                    if not same_token(s.csrf, form.get("csrf")):
+                    if not same_token(s.csrf, _text(form.get("csrf"))):
                         raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
                     await receive_form(_ChosenFiles(form), area, limits)
                 done = await run_in_threadpool(
@@ -551,7 +551,9 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
                 "order by period desc, severity, enterprise_id, indicator_id limit ?",
                 [*params, ROW_LIMIT + 1],
             )
-            (total,) = con.execute(f"select count(*) from marts.fct_alerts where {where}", params).fetchone()
+            (total,) = con.execute(
+                f"select count(*) from marts.fct_alerts where {where}", params
+            ).fetchone() or (0,)
             by_family = rows(
                 con,
                 f"select family, severity, count(*) as alerts from marts.fct_alerts where {where} group by all order by 1, 2",
@@ -615,12 +617,12 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
         with snapshot(s.user) as con:
             if con is None:
                 raise HTTPException(404, "nothing published yet")
-            ent = rows(
+            found = rows(
                 con, "select * from marts.dim_enterprises where enterprise_id = ? and is_current", [eid]
             )
-            if not ent:
+            if not found:
                 raise HTTPException(404, f"no enterprise {eid}")
-            ent = ent[0]
+            ent = found[0]
             series = rows(
                 con,
                 """with v as (
@@ -987,7 +989,7 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
                             (n,) = con.execute(
                                 f'select count(*) from raw."{t}" where submission_id = ?',
                                 [submission["submission_id"]],
-                            ).fetchone()
+                            ).fetchone() or (0,)
                             raw_counts.append({"filing_type": t, "rows": n})
             options = {
                 "enterprises": [
@@ -1030,7 +1032,7 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
             )
             (total,) = con.execute(
                 f'select count(*) from raw."{filing_type}" where submission_id = ?', [sid]
-            ).fetchone()
+            ).fetchone() or (0,)
         log(s.user, "read", f"{sid}/{filing_type}", via="portal")
         return render(
             request, "table.html", s, title=f"raw.{filing_type} rows of {sid}", rows=found, total=total
@@ -1107,7 +1109,9 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
                             else 3 end, t.days_late desc nulls last, t.enterprise_id""",
                 [period],
             )
-            risk_period = con.execute("select max(period) from marts.fct_risk_scores").fetchone()[0]
+            risk_period = (
+                con.execute("select max(period) from marts.fct_risk_scores").fetchone() or (None,)
+            )[0]
             ranking = rows(
                 con,
                 """select r.enterprise_id, e.name, r.ent_type, max(r.score) as score, sum(r.breaches) as breaches,
@@ -1179,6 +1183,11 @@ class _ChosenFiles:
         if key not in ("package", "files"):
             return []
         return [p for p in self.form.getlist(key) if isinstance(p, str) or p.filename or (p.size or 0) > 0]
+
+
+def _text(value: Any) -> str | None:
+    """A form field's text (None for a missing field or a file part)."""
+    return value if isinstance(value, str) else None
 
 
 def _dbt_timings(home: Home) -> dict[str, Any] | None:

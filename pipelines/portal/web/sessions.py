@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -77,7 +78,7 @@ class Sessions:
         self.signer = Signer(key, salt="suptech-session")
         self.login_signer = TimestampSigner(key, salt="suptech-login-form")
 
-    def _con(self):
+    def _con(self) -> sqlite3.Connection:
         con = connect_store(self.home)
         con.executescript(SESSIONS_SCHEMA)
         return con

@@ -65,7 +65,9 @@ def _run(home: Home, sql: str, limit: int) -> pl.DataFrame:
         rel = con.sql(sql)
         if rel is None:
             raise QueryRefused("the statement returns no rows")
-        return pl.from_arrow(rel.limit(limit + 1).to_arrow_table())
+        df = pl.from_arrow(rel.limit(limit + 1).to_arrow_table())
+        assert isinstance(df, pl.DataFrame)
+        return df
     except duckdb.Error as exc:
         raise QueryRefused(f"{type(exc).__name__}: {exc}") from None
     finally:
