@@ -29,6 +29,7 @@ PAGES = {
         "/analyst/enterprises/PAY0001",
         f"/analyst/alerts/{ALERT_ID}",
         "/analyst/indicators/RES-001",
+        "/analyst/indicators/RES-001?peers=PAY&q=PAY0001&period=2026-10",
         "/analyst/sql",
     ],
     "auditor": [

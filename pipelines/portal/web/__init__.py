@@ -737,7 +737,7 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
 
     @app.get("/analyst/indicators/{indicator_id}", include_in_schema=False)
     def analyst_indicator(
-        request: Request, indicator_id: str, period: str = "", metric: str = "", q: str = ""
+        request: Request, indicator_id: str, period: str = "", metric: str = "", q: str = "", peers: str = ""
     ) -> HTMLResponse:
         s = require(request, "analyst")
         with snapshot(s.user) as con:
@@ -774,6 +774,11 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
                    group by all order by value desc, enterprise_id""",
                 [indicator_id, period, metric],
             )
+        peer_types = sorted({v["ent_type"] for v in values if v["ent_type"]})
+        if peers in peer_types:  # the peer group: enterprises of one type
+            values = [v for v in values if v["ent_type"] == peers]
+        else:
+            peers = ""
         thresholds = [v["threshold"] for v in values if v["threshold"] is not None]
         threshold = max(set(thresholds), key=thresholds.count) if thresholds else None
         shown = (
@@ -791,6 +796,8 @@ def install(app: FastAPI, home: Home, store: UserStore, limits: Limits) -> None:
             metric=metric,
             metrics=metrics,
             q=q,
+            peers=peers,
+            peer_types=peer_types,
             count=len(values),
             top=shown[:TOP_N],
             bottom=shown[-5:] if len(shown) > TOP_N else [],
