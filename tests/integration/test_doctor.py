@@ -141,3 +141,17 @@ def test_a_busy_warehouse_is_waited_for_then_skipped(home: Home) -> None:
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
     assert res.exit_code == 0 and checks["warehouse"]["status"] == "warning"
     assert "again" in checks["warehouse"]["fix"]
+
+
+def test_the_plain_text_report_names_each_problem_and_its_fix(home: Home) -> None:
+    """What a regulator reads without --json (it raised ValueError before its marks were pairs)."""
+    _sql(home, "update intake.submissions set status = 'RECEIVED' where status like 'ACCEPTED%'")
+    res = CliRunner().invoke(cli, ["doctor", "--home", str(home.root), "--timeout", "5"])
+    assert res.exit_code == 1, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    lines = res.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if "stuck submissions:" in line)
+    assert lines[at].split()[0] == "PROBLEM", lines[at]
+    fix = next(line for line in lines[at:] if "→" in line)  # the message may wrap
+    assert "suptech run" in fix, lines[at:]
+    assert any("audit log:" in line for line in lines) and any("python:" in line for line in lines)
