@@ -1,19 +1,32 @@
-"""One monthly cycle, the same code path for the CLI, the sensor and the schedule:
+"""One monthly cycle: a sequence of steps, the same functions whichever way the cycle runs.
 
-intake (S rules, load) -> validity (V rules) -> decisions and supersession -> edit reports
--> dbt build (staging, marts, indicators, alerts) -> publish the read-only snapshot.
+    intake -> validity and decisions -> edit reports -> dbt models -> dbt docs (when the dbt project
+    changed) -> publish -> period reports
 
-All writing steps run under the single-writer lock; dbt runs with the cycle's own connection closed.
+`run_cycle` (the CLI's `suptech run`, the benchmarks, the reliability tests) calls the steps in that order
+holding the single-writer lock once; the Dagster assets (pipelines/definitions.py: the sensor's and the
+monthly schedule's runs, the period backfills) call exactly the same step functions, one asset each, each
+holding the lock. A step takes the cycle's `CycleRun` (home, clock, backfill flag, progress callback) and
+records what it did in `run.report`. Without marts (`suptech run --no-marts`) the cycle stops after the
+edit reports and publishes (no dbt, no period reports).
+
+A step opens its own warehouse connection and closes it before returning, so dbt (which opens the file
+itself) and publishing never meet an open connection. No step forces work by what an earlier step of the
+same run touched: edit reports and period reports are rewritten when missing or when their recorded
+input fingerprint changed, the dbt docs when the dbt project (or the warehouse schema it documents)
+changed, so a step's result does not depend on whether its predecessors ran in this process.
+dbt's unit tests read no warehouse data: they do not run in the cycle (`make test` runs them).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines import faults
 from pipelines.home import Home
@@ -21,6 +34,9 @@ from pipelines.intake import lifecycle
 from pipelines.intake.service import IntakeOutcome, take_in
 from pipelines.reports.edit_report import refresh_edit_reports
 from pipelines.warehouse.db import connect_writer, publish_snapshot, writer_lock
+
+if TYPE_CHECKING:
+    from pipelines.dbt_runner import DbtResult
 
 Progress = Callable[[str, int, int], None]
 
@@ -30,9 +46,9 @@ class CycleReport:
     as_of: datetime
     intake: list[IntakeOutcome] = field(default_factory=list)
     decided: dict[str, str] = field(default_factory=dict)
-    edit_reports: list[Path] = field(default_factory=list)
+    edit_reports: list[Path] = field(default_factory=list)  # written (missing or stale)
     snapshot: Path | None = None
-    dbt_docs: Path | None = None  # reports/dbt_docs/static_index.html, offline
+    dbt_docs: Path | None = None  # reports/dbt_docs/static_index.html when regenerated (None: unchanged)
     timings: dict[str, float] = field(default_factory=dict)
     period_reports: list[Path] = field(default_factory=list)  # supervision/ and quality/<period>.html
 
@@ -47,6 +63,26 @@ class CycleReport:
     def status_counts(self) -> dict[str, int]:
         """Submissions this cycle touched, by final status."""
         return dict(Counter(self.statuses.values()))
+
+
+@dataclass
+class CycleRun:
+    """What every step gets: the home, the warehouse clock, whether this is a backfill of past deliveries
+    (received_at = manifest mtime), an optional progress callback; steps record into `report`."""
+
+    home: Home
+    as_of: datetime
+    backfill: bool = False
+    progress: Progress | None = None
+    report: CycleReport = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.as_of = self.as_of.astimezone(UTC)
+        self.report = CycleReport(as_of=self.as_of)
+
+    def tick(self, step: str, done: int, total: int) -> None:
+        if self.progress:
+            self.progress(step, done, total)
 
 
 def utcnow() -> datetime:
@@ -109,6 +145,129 @@ def _in_period_order(con, submission_ids: list[str]) -> list[list[str]]:
     return [sids for _, _, sids in rows]
 
 
+def begin(
+    home: Home, *, as_of: datetime | None = None, backfill: bool = False, progress: Progress | None = None
+) -> CycleRun:
+    """A new cycle on the home (created if need be) at `as_of` (default: now)."""
+    run = CycleRun(home.ensure(), as_of or utcnow(), backfill, progress)
+    faults.checkpoint("cycle.start")
+    return run
+
+
+# The steps, in cycle order. Each runs with the single-writer lock held by its caller and no connection open.
+
+
+def intake(run: CycleRun) -> list[IntakeOutcome]:
+    """S rules, typed load and archive of every complete package in the landing area."""
+
+    def intake_progress(step: str, done: int, total: int) -> None:
+        faults.checkpoint("intake.package" if done < total else "intake.done")
+        run.tick(step, done, total)
+
+    with _timed(run, "intake"), connect_writer(run.home) as con:
+        run.report.intake = take_in(
+            con, run.home, clock=run.as_of, backfill=run.backfill, progress=intake_progress
+        )
+    return run.report.intake
+
+
+def validity_and_decisions(run: CycleRun) -> dict[str, str]:
+    """V rules, Q and M stages and the statuses of every loaded, undecided submission."""
+    with _timed(run, "validity"), connect_writer(run.home) as con:
+        run.report.decided = validate_and_decide(
+            con, run.home, run.as_of, run.progress, backfill=run.backfill
+        )
+    return run.report.decided
+
+
+def edit_reports(run: CycleRun) -> list[Path]:
+    """The edit report (CSV, JSON, HTML) of every submission whose report is missing or stale."""
+    faults.checkpoint("edit_reports.start")
+    with _timed(run, "edit_reports"), connect_writer(run.home) as con:
+        run.report.edit_reports = refresh_edit_reports(con, run.home.reports / "edit")
+    return run.report.edit_reports
+
+
+def dbt_models(run: CycleRun, select: Sequence[str] = ()) -> DbtResult:
+    """`dbt build` of the seeds, models and data tests (all, or the `select`ed nodes) at the cycle's clock;
+    unit tests excluded. Returns the DbtResult (the Dagster asset turns it into materializations and checks);
+    raises DbtBuildError naming the failing nodes."""
+    from pipelines.dbt_runner import build
+
+    run.tick("dbt build", 0, 1)
+    faults.checkpoint("dbt.start")
+    with _timed(run, "dbt"):
+        result = build(
+            run.home.warehouse,
+            run.as_of,
+            target_dir=run.home.dbt_target,
+            select=select,
+            exclude_unit_tests=True,
+            extra_args=["--quiet"],
+        )
+    faults.checkpoint("dbt.done")
+    run.tick("dbt build", 1, 1)
+    return result
+
+
+def dbt_docs(run: CycleRun) -> Path | None:
+    """The offline dbt docs page (reports/dbt_docs/), regenerated when the dbt project or the warehouse
+    schema changed since it was written, or when it is missing; None when it was up to date."""
+    from pipelines.reports.dbt_docs import refresh_dbt_docs
+
+    with _timed(run, "dbt_docs"):
+        run.report.dbt_docs = refresh_dbt_docs(run.home, run.as_of)
+    return run.report.dbt_docs
+
+
+def publish(run: CycleRun) -> Path:
+    """Both read-only snapshots (analyst, auditor), built new and swapped in atomically."""
+    faults.checkpoint("publish.start")
+    with _timed(run, "publish"):
+        run.report.snapshot = publish_snapshot(run.home, run.as_of)
+    faults.checkpoint("publish.done")
+    return run.report.snapshot
+
+
+def period_reports(run: CycleRun) -> list[Path]:
+    """The supervision and quality report of every period, from the published snapshot, where missing or stale."""
+    with _timed(run, "reports"):
+        run.report.period_reports = refresh_period_reports(run.home, run.as_of)
+    return run.report.period_reports
+
+
+Step = Callable[[CycleRun], object]
+STEPS: tuple[Step, ...] = (
+    intake,
+    validity_and_decisions,
+    edit_reports,
+    dbt_models,
+    dbt_docs,
+    publish,
+    period_reports,
+)
+MART_STEPS: frozenset[Step] = frozenset({dbt_models, dbt_docs, period_reports})
+
+
+def steps(build_marts: bool = True) -> tuple[Step, ...]:
+    """The cycle's steps in order (without dbt, its docs and the period reports when not building marts)."""
+    return STEPS if build_marts else tuple(s for s in STEPS if s not in MART_STEPS)
+
+
+class _timed:
+    """Adds the block's wall time to run.report.timings[name]."""
+
+    def __init__(self, run: CycleRun, name: str) -> None:
+        self.run, self.name = run, name
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        timings = self.run.report.timings
+        timings[self.name] = timings.get(self.name, 0.0) + time.perf_counter() - self.t0
+
+
 def run_cycle(
     home: Home,
     *,
@@ -117,66 +276,17 @@ def run_cycle(
     build_marts: bool = True,
     progress: Progress | None = None,
 ) -> CycleReport:
-    """Take in what is in the landing area and bring the warehouse and its published snapshot up to date.
+    """Take in what is in the landing area and bring the warehouse, its published snapshots and the reports
+    up to date: every step of `steps(build_marts)` in order, under one hold of the single-writer lock.
 
     Crash-safe: every step is idempotent, so after a cycle killed anywhere (SIGKILL, power cut) the next
     one ends in the state an uninterrupted cycle would have left, reports included (docs/reliability.md).
     Nothing depends on the wall clock but `as_of`'s default."""
-    home.ensure()
-    clock = (as_of or utcnow()).astimezone(UTC)
-    report = CycleReport(as_of=clock)
-    faults.checkpoint("cycle.start")
-
-    def intake_progress(step: str, done: int, total: int) -> None:
-        faults.checkpoint("intake.package" if done < total else "intake.done")
-        if progress:
-            progress(step, done, total)
-
-    with writer_lock(home):
-        t0 = time.perf_counter()
-        with connect_writer(home) as con:
-            report.intake = take_in(con, home, clock=clock, backfill=backfill, progress=intake_progress)
-            t1 = time.perf_counter()
-            report.decided = validate_and_decide(con, home, clock, progress, backfill=backfill)
-            t2 = time.perf_counter()
-            faults.checkpoint("edit_reports.start")
-            touched = sorted(report.statuses)
-            # the touched ones, and any a killed cycle left unwritten or stale
-            report.edit_reports = refresh_edit_reports(con, home.reports / "edit", touched)
-        report.timings.update(intake=t1 - t0, validity=t2 - t1)
-        if build_marts:
-            from pipelines.dbt_runner import build
-
-            if progress:
-                progress("dbt build", 0, 1)
-            t3 = time.perf_counter()
-            faults.checkpoint("dbt.start")
-            build(
-                home.warehouse,
-                clock,
-                target_dir=home.dbt_target,
-                exclude_unit_tests=True,
-                extra_args=["--quiet"],
-            )
-            faults.checkpoint("dbt.done")
-            report.timings["dbt"] = time.perf_counter() - t3
-            if progress:
-                progress("dbt build", 1, 1)
-            from pipelines.reports.dbt_docs import publish_dbt_docs
-
-            t_docs = time.perf_counter()
-            report.dbt_docs = publish_dbt_docs(home, clock)
-            report.timings["dbt_docs"] = time.perf_counter() - t_docs
-        t4 = time.perf_counter()
-        faults.checkpoint("publish.start")
-        report.snapshot = publish_snapshot(home, clock)
-        faults.checkpoint("publish.done")
-        report.timings["publish"] = time.perf_counter() - t4
-        if build_marts:
-            t5 = time.perf_counter()
-            report.period_reports = refresh_period_reports(home, sorted(report.statuses), clock)
-            report.timings["reports"] = time.perf_counter() - t5
-    return report
+    run = begin(home, as_of=as_of, backfill=backfill, progress=progress)
+    with writer_lock(run.home):
+        for step in steps(build_marts):
+            step(run)
+    return run.report
 
 
 def write_period_reports(home: Home, submission_ids: list[str], as_of: datetime | None = None) -> list[Path]:
@@ -215,9 +325,9 @@ PERIOD_REPORT_VERSION = "period-1"  # bump when the period reports' layout chang
 PERIOD_FINGERPRINTS = ".period_fingerprints.json"
 
 
-def refresh_period_reports(home: Home, submission_ids: list[str], as_of: datetime) -> list[Path]:
-    """Write the period reports of the given submissions' periods, and of every period whose report is
-    missing or was written from other inputs: the recorded fingerprint (reports/.period_fingerprints.json)
+def refresh_period_reports(home: Home, as_of: datetime, submission_ids: Sequence[str] = ()) -> list[Path]:
+    """Write the period reports of every period whose report is missing or was written from other inputs
+    (and of the given submissions' periods): the recorded fingerprint (reports/.period_fingerprints.json)
     is the content fingerprint of the snapshot's marts, intake and quality tables and the clock. A cycle
     killed before or while writing them leaves none missing or stale after the next one."""
     import json
@@ -237,7 +347,7 @@ def refresh_period_reports(home: Home, submission_ids: list[str], as_of: datetim
         rows = con.execute(
             "select period, bool_or(submission_id in (select unnest(?))) from intake.submissions "
             "where period is not null group by 1 order by 1",
-            [submission_ids],
+            [list(submission_ids)],
         ).fetchall()
         path = home.reports / PERIOD_FINGERPRINTS
         try:

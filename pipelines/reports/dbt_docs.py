@@ -3,19 +3,27 @@
 `dbt docs generate --static` writes target/static_index.html with the manifest and catalog inlined. The
 page's only network reference is dbt's Snowplow tracker script (loaded from a CDN at start-up); it is
 replaced by an empty inline script, so the page opens from disk with no request leaving the machine.
+
+The cycle's dbt docs step (`refresh_dbt_docs`) regenerates the page only when what it documents changed:
+the dbt project's files, dbt's version or the warehouse's tables and columns (the catalog), recorded as
+one fingerprint beside the page (reports/dbt_docs/.fingerprint, written after the page).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import datetime
 from pathlib import Path
 
-from pipelines.dbt_runner import DbtBuildError, run_dbt
+from pipelines.dbt_runner import PROJECT_DIR, DbtBuildError, run_dbt
 from pipelines.home import Home
 
 PAGE = "static_index.html"
+FINGERPRINT = ".fingerprint"
+# dbt's own output and installed packages: not the project
+_NOT_PROJECT = {"target", "logs", "dbt_packages", ".user.yml"}
 # protocol-relative or absolute URLs of script sources in dbt-docs' bundle (the tracker)
 _SCRIPT_SRC = re.compile(r'(\.src=)"(?:https?:)?//[^"]+\.js"')
 _EMPTY_SCRIPT = '"data:text/javascript,"'
@@ -44,3 +52,48 @@ def publish_dbt_docs(home: Home, as_of: datetime) -> Path:
     tmp.write_text(make_offline(html), encoding="utf-8")
     os.replace(tmp, out)
     return out
+
+
+def project_fingerprint(home: Home, project_dir: Path = PROJECT_DIR) -> str:
+    """sha256 over what the docs page shows: every file of the dbt project (not its target, logs or
+    packages), dbt's and the adapter's versions, and the warehouse's schemas, tables and column types."""
+    import duckdb
+    from dbt.adapters.duckdb.__version__ import version as adapter_version
+    from dbt.version import __version__ as dbt_version
+
+    h = hashlib.sha256(f"dbt {dbt_version} duckdb {adapter_version}\n".encode())
+    for path in sorted(project_dir.rglob("*")):
+        rel = path.relative_to(project_dir)
+        if path.is_file() and not _NOT_PROJECT.intersection(rel.parts):
+            h.update(f"{rel.as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    if home.warehouse.exists():
+        con = duckdb.connect(str(home.warehouse), read_only=True)
+        try:
+            rows = con.execute(
+                "select table_schema, table_name, column_name, data_type from information_schema.columns "
+                "where table_catalog = current_database() order by 1, 2, ordinal_position"
+            ).fetchall()
+        finally:
+            con.close()
+        for row in rows:
+            h.update(("|".join(map(str, row)) + "\n").encode())
+    return h.hexdigest()
+
+
+def refresh_dbt_docs(home: Home, as_of: datetime) -> Path | None:
+    """Publish the docs page when it is missing or what it documents changed (`project_fingerprint`);
+    returns the page when it was regenerated, None when it was up to date. Call with the writer lock
+    held and no connection to the warehouse open."""
+    out_dir = home.reports / "dbt_docs"
+    recorded = out_dir / FINGERPRINT
+    current = project_fingerprint(home)
+    try:
+        if (out_dir / PAGE).is_file() and recorded.read_text(encoding="utf-8") == current:
+            return None
+    except FileNotFoundError:
+        pass
+    page = publish_dbt_docs(home, as_of)
+    tmp = recorded.with_suffix(".tmp")
+    tmp.write_text(current, encoding="utf-8")
+    os.replace(tmp, recorded)
+    return page

@@ -11,18 +11,7 @@ from pipelines.home import Home
 from tests.unit.test_supervision_report import make_snapshot
 
 
-def test_snapshot_metadata_counts_alerts_lists_breaches_and_writes_reports(
-    tmp_path: Path, monkeypatch
-) -> None:
-    from pipelines.reports import quality_report
-
-    def fake_quality(con, reports_dir: Path, period: str) -> Path:  # the real one needs a full warehouse
-        path = reports_dir / "quality" / f"{period}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(period)
-        return path
-
-    monkeypatch.setattr(quality_report, "write_quality_report", fake_quality)
+def test_snapshot_metadata_counts_alerts_and_lists_breaches(tmp_path: Path) -> None:
     home = Home.resolve(tmp_path).ensure()
     path = make_snapshot(home.published / "suptech.duckdb")
     meta = definitions._snapshot_metadata(home, path)
@@ -34,10 +23,15 @@ def test_snapshot_metadata_counts_alerts_lists_breaches_and_writes_reports(
     assert "AML-003" not in breaches  # a WARN, not a breach
     assert "| marts.fct_indicator_values | 8 |" in meta["row_counts"].md_str
     assert "| intake.submissions | 3 |" in meta["row_counts"].md_str
-    report = home.reports / "supervision" / "2026-10.html"
-    assert report.is_file() and str(report) in meta["supervision_reports"].md_str
-    quality = home.reports / "quality" / "2026-10.html"
-    assert quality.is_file() and str(quality) in meta["quality_reports"].md_str
+    assert not (home.reports / "supervision").exists()  # the period_reports step writes them, not this
+
+
+def test_period_reports_metadata_lists_what_was_written(tmp_path: Path) -> None:
+    written = [tmp_path / "supervision" / "2026-10.html", tmp_path / "quality" / "2026-10.html"]
+    meta = definitions._reports_metadata(written, written[:1])
+    assert str(written[1]) in meta["written"].md_str
+    assert meta["latest_report"].path == str(written[0])
+    assert definitions._reports_metadata([], [])["written"].md_str == "none (all up to date)"
 
 
 def test_sensor_skip_reason_says_what_it_found(tmp_path: Path) -> None:
