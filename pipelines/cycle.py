@@ -32,6 +32,7 @@ from pipelines import faults
 from pipelines.home import Home
 from pipelines.intake import lifecycle
 from pipelines.intake.service import IntakeOutcome, take_in
+from pipelines.portal.queue import Outcome, apply_pending
 from pipelines.reports.edit_report import refresh_edit_reports
 from pipelines.warehouse.db import connect_writer, publish_snapshot, writer_lock
 
@@ -46,6 +47,7 @@ class CycleReport:
     as_of: datetime
     intake: list[IntakeOutcome] = field(default_factory=list)
     decided: dict[str, str] = field(default_factory=dict)
+    acknowledgements: list[Outcome] = field(default_factory=list)  # queued by the filing API, applied
     edit_reports: list[Path] = field(default_factory=list)  # written (missing or stale)
     snapshot: Path | None = None
     dbt_docs: Path | None = None  # reports/dbt_docs/static_index.html when regenerated (None: unchanged)
@@ -172,11 +174,14 @@ def intake(run: CycleRun) -> list[IntakeOutcome]:
 
 
 def validity_and_decisions(run: CycleRun) -> dict[str, str]:
-    """V rules, Q and M stages and the statuses of every loaded, undecided submission."""
+    """V rules, Q and M stages and the statuses of every loaded, undecided submission; then the warning
+    acknowledgements filers queued through the API (after the decisions: a submission this cycle took in
+    can be acknowledged; before the edit reports and publish, which show them)."""
     with _timed(run, "validity"), connect_writer(run.home) as con:
         run.report.decided = validate_and_decide(
             con, run.home, run.as_of, run.progress, backfill=run.backfill
         )
+        run.report.acknowledgements = apply_pending(con, run.home, run.as_of)
     return run.report.decided
 
 
