@@ -32,7 +32,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 
 import duckdb
 
@@ -41,8 +40,8 @@ from pipelines.quality.findings import FINDING_CAP, Finding, RuleResult, record_
 from pipelines.quality.rules import ACCEPTED, SUBS, Rule
 from pipelines.quality.suites import ENTERPRISE_OF_SID, PERIOD_START
 from pipelines.quality.thresholds import threshold_sql
+from pipelines.reference import seed_path
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 ALL_SUBS = "_rule_subs_all"
 FINDING_ORDER = "_row nulls last, record_key"
 
@@ -55,7 +54,7 @@ class RuleError(RuntimeError):
 def owed_filing_types() -> dict[str, frozenset[str]]:
     """Enterprise type -> the filing types it owes (``filing_requirements.csv``)."""
     owed: dict[str, set[str]] = defaultdict(set)
-    with (SEEDS_DIR / "filing_requirements.csv").open(encoding="utf-8", newline="") as fh:
+    with seed_path("filing_requirements.csv").open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             owed[row["ent_type"].strip()].add(row["filing_type"].strip())
     return {k: frozenset(v) for k, v in owed.items()}

@@ -23,10 +23,10 @@ import csv
 from collections.abc import Callable
 from datetime import date
 from functools import cache
-from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
-SEED = SEEDS / "thresholds.csv"
+from pipelines.reference import seed_path
+
+SEED = seed_path("thresholds.csv")
 
 
 @cache
@@ -38,7 +38,7 @@ def _rows() -> tuple[dict[str, str], ...]:
 @cache
 def ent_types() -> tuple[str, ...]:
     """The enterprise types (those of ``filing_requirements.csv``, as dbt's resolution takes them)."""
-    with (SEEDS / "filing_requirements.csv").open(encoding="utf-8", newline="") as fh:
+    with seed_path("filing_requirements.csv").open(encoding="utf-8", newline="") as fh:
         return tuple(sorted({row["ent_type"].strip() for row in csv.DictReader(fh)}))
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 from pipelines.quality.catalog import load_catalog
+from pipelines.reference import seed_path
 
-SEED = Path(__file__).resolve().parents[3] / "dbt_project" / "seeds" / "rule_catalog.csv"
+SEED = seed_path("rule_catalog.csv")
 COLUMNS = ("rule_id", "stage", "severity", "x_rule", "fq_id", "shadow", "title")
 
 
