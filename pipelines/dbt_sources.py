@@ -67,15 +67,10 @@ def _raw_source() -> dict:
             {"name": c.name, "data_type": c.duckdb_type.lower(), "description": _raw_column_description(c)}
             for c in contract.columns
         ]
-        table = {
-            "name": ft,
-            "description": contract.description,
-            "meta": {"key": list(contract.key)},
-            "columns": columns,
-        }
+        meta = {"key": list(contract.key)}
         if contract.control_totals:
-            table["meta"]["control_totals"] = list(contract.control_totals)
-        tables.append(table)
+            meta["control_totals"] = list(contract.control_totals)
+        tables.append({"name": ft, "description": contract.description, "meta": meta, "columns": columns})
     return {"name": "raw", "schema": "raw", "description": SCHEMA_DESCRIPTIONS["raw"], "tables": tables}
 
 

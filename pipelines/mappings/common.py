@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -69,6 +70,17 @@ def empty_table(filing_type: str) -> pl.DataFrame:
 
 def period_label(d: date) -> str:
     return f"{d:%Y-%m}"
+
+
+T = TypeVar("T")
+
+
+def scalar(value: object, kind: type[T]) -> T:
+    """`value` (a Series aggregate such as `.min()`, typed as any Python literal) as the `kind` its
+    column holds; a TypeError otherwise (None of an empty or all-null column included)."""
+    if not isinstance(value, kind):
+        raise TypeError(f"expected a {kind.__name__}, got {value!r}")
+    return value
 
 
 BALANCE_COLUMNS = (

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.mappings.common import load_config
+from pipelines.mappings.common import load_config, scalar
 
 CFPB_DEADLINE = 15  # calendar days from the complaint being sent to the company (the CFPB's timely response)
 MAX_OPEN_DAYS = 60  # CPL-002: open at period end and received more than this many days before it
@@ -99,7 +99,8 @@ def timeliness_from_raw(data_root: Path, limit: int | None = None) -> pl.DataFra
         .group_by("company", period=pl.col("closing").dt.strftime("%Y-%m"))
         .agg(closed=pl.len().cast(pl.Int64), timely=pl.col("timely").sum().cast(pl.Int64))
     )
-    last = _month_end(max(raw["sent"].max(), raw["closing"].max() or raw["sent"].max()))
+    last_sent, last_closing = scalar(raw["sent"].max(), date), raw["closing"].max()
+    last = _month_end(last_sent if last_closing is None else max(last_sent, scalar(last_closing, date)))
     over = []
     for company, sent in raw.filter(pl.col("is_open")).select("company", "sent").iter_rows():
         end = _month_end(sent)

@@ -33,6 +33,7 @@ from pipelines.mappings.common import (
     period_days,
     period_label,
     profile_table,
+    scalar,
     write_package,
 )
 from pipelines.mappings.loans import loan_packages
@@ -370,7 +371,7 @@ def complaint_packages(cfg: dict, data_root: Path, landing: Path, limit: int | N
     complaint received in it or open at its start."""
     rows, names = complaints(cfg, data_root, limit)
     profile_cfg = {"dataset": cfg["dataset"], "ent_type": cfg["ent_type"]}
-    first_day = rows["received_at"].min().date()
+    first_day = scalar(rows["received_at"].min(), datetime).date()
     written = []
     for (eid, label), filed in complaint_rows_by_period(rows).group_by(
         "enterprise_id", "period", maintain_order=True

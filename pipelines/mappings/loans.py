@@ -24,6 +24,7 @@ from pipelines.mappings.common import (
     month_starts,
     period_days,
     profile_table,
+    scalar,
     write_package,
 )
 
@@ -113,7 +114,7 @@ def events(book: pl.DataFrame, sched: pl.DataFrame, eid: str) -> pl.DataFrame:
     loan = pl.lit(f"{eid}-L") + pl.col("row")
     none = pl.lit(None, dtype=pl.String)
 
-    def ev(frame: pl.DataFrame, tag: pl.Expr, step: int, purpose: str, **cols: pl.Expr) -> pl.DataFrame:
+    def ev(frame: pl.DataFrame, tag: pl.Expr, step: int, purpose: str, **cols: pl.Expr | str) -> pl.DataFrame:
         return frame.select(
             event_id=pl.lit(f"{eid}-E") + pl.col("row") + tag,
             value_date="day",
@@ -215,6 +216,10 @@ def month_loans(book: pl.DataFrame, sched: pl.DataFrame, eid: str, label: str, s
     repaid = sched.filter(pl.col("day") <= p_last).group_by("row").agg(so_far=pl.col("principal_part").sum())
     rows = book.filter(pl.col("origination_date") <= p_last).join(repaid, on="row", how="left")
     zero = pl.lit(0, dtype=pl.Int64)
+    status: pl.Expr | str  # a column name (the extract's, at the snapshot month) or an expression
+    dpd: pl.Expr | str
+    outstanding: pl.Expr | str
+    written_off: pl.Expr | str
     if label == snapshot:
         status, dpd, outstanding, written_off = "status", "days_past_due", "outstanding", "written_off"
         overdue = pl.when(pl.col("status") == "overdue").then("outstanding").otherwise(zero)
@@ -311,7 +316,7 @@ def loan_packages(cfg: dict, data_root: Path, landing: Path, limit: int | None =
     sched = schedule(book)
     lg = legs(events(book, sched, eid), eid)
     posts = postings(lg)
-    first_day: date = book["origination_date"].min()
+    first_day = scalar(book["origination_date"].min(), date)
     opened = first_day.replace(year=first_day.year - 1)  # the platform's own accounts predate the data
     people = pl.concat(
         [book.select("origination_date", key=pl.lit(p) + pl.col("row")) for p in ("B", "I")]

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from pipelines.warehouse.db import fetch_one
+
 BREACH_ROWS = 50  # rows of the breaches table in the console
 
 
@@ -31,9 +33,7 @@ def summarise_snapshot(con: duckdb.DuckDBPyConnection, periods: list[str]) -> Sn
         "where table_schema in ('marts', 'intake') and table_type = 'BASE TABLE' order by 1, 2"
     ).fetchall()
     for schema, table in tables:
-        out.row_counts[f"{schema}.{table}"] = con.execute(
-            f'select count(*) from {schema}."{table}"'
-        ).fetchone()[0]
+        out.row_counts[f"{schema}.{table}"] = fetch_one(con, f'select count(*) from {schema}."{table}"')[0]
     out.submissions_by_status = dict(
         con.execute("select status, count(*) from intake.submissions group by 1 order by 1").fetchall()
     )
