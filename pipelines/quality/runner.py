@@ -15,12 +15,11 @@ submission's status: its findings are stored and feed reports and indicators.
 
 :func:`write` records findings and rule results in one transaction (when the caller has none open).
 
-Known gap (kept as it was so that the refactor compares hash for hash): findings are written per submission
-in order of first appearance, and a rule's findings in the order DuckDB returns the capped query, which has
-no ORDER BY. Across submissions that order depends on thread scheduling (measured: the old M008 query run
-six times on the same warehouse gave two orders), so ``quality.findings.finding_id`` (a sequence) can differ
-between two runs of the same cycle while every other column is identical. The fix is an
-``order by submission_id, _row nulls last, record_key`` on the capped query and writing in that order.
+Findings are written per submission in order of first appearance, a rule's findings in the order of the
+capped query, which is ordered by submission, row, record key and message: ``quality.findings.finding_id``
+(a sequence) is the same in every run of the same cycle. (Without that ORDER BY, DuckDB returned the
+submissions in a thread-dependent order and two runs numbered the same findings differently:
+docs/reliability.md.)
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ from pipelines.quality.thresholds import threshold_sql
 from pipelines.reference import seed_path
 
 ALL_SUBS = "_rule_subs_all"
-FINDING_ORDER = "_row nulls last, record_key"
+FINDING_ORDER = "_row nulls last, record_key, message"
 
 
 class RuleError(RuntimeError):
@@ -156,7 +155,8 @@ def evaluate_rule(
         [list(sids)],
     )
     sql = f"""select *, count(*) over (partition by submission_id) as __n from ({r.sql()}) as __f
-        qualify row_number() over (partition by submission_id order by {FINDING_ORDER}) <= {FINDING_CAP}"""
+        qualify row_number() over (partition by submission_id order by {FINDING_ORDER}) <= {FINDING_CAP}
+        order by submission_id, {FINDING_ORDER}"""
     try:
         rel = con.sql(sql)
         cols = rel.columns

@@ -124,3 +124,43 @@ def test_a_shadow_error_rule_records_findings_without_counting_them(tmp_path) ->
             catalog.pop(rule_id, None)
             rules._DEFINITIONS.pop(rule_id, None)
         rules.sql_rules.cache_clear()
+
+
+def test_finding_ids_follow_submission_row_and_key_not_thread_order(tmp_path) -> None:
+    """Two runs of the same cycle number the same findings alike: the runner writes a rule's findings in
+    (submission, row, record key, message) order (it wrote them in DuckDB's window-partition order before,
+    which differed between runs: docs/reliability.md)."""
+    from datetime import UTC, datetime
+
+    catalog = load_catalog()
+    sids = [f"PAY{n:04d}-2026-10-v1" for n in range(1, 41)]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    create_schema(con)
+    for sid in reversed(sids):
+        for row in (3, 1, 2):
+            con.execute(
+                "insert into raw.enterprise_profile (submission_id, _row, enterprise_id) values (?, ?, ?)",
+                [sid, row, sid[:7]],
+            )
+    sql = f"""select submission_id, 'enterprise_profile' as filing_type, _row, _row::varchar as record_key,
+        [] as fields, 'row ' || _row as message from {rules.cur("enterprise_profile")}"""
+    try:
+        catalog["M097"] = CatalogEntry(
+            rule_id="M097",
+            stage="M",
+            severity="warning",
+            filing_types=("enterprise_profile",),
+            title="t",
+            description="d",
+        )
+        rules.sql_rule("M097", sql)
+        runner.run_rules(con, [rules.rule("M097")], sids, found_at=datetime(2026, 11, 11, tzinfo=UTC))
+        got = con.execute(
+            "select submission_id, row_number from quality.findings order by finding_id"
+        ).fetchall()
+        assert got == [(sid, row) for sid in sids for row in (1, 2, 3)]
+    finally:
+        con.close()
+        catalog.pop("M097", None)
+        rules._DEFINITIONS.pop("M097", None)
+        rules.sql_rules.cache_clear()
