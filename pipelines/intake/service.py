@@ -49,6 +49,7 @@ from pipelines.intake.readers import FileProblem, StagedFile, sha256_file, stage
 from pipelines.intake.values import check_values, insert_raw
 from pipelines.quality.catalog import load_catalog
 from pipelines.quality.findings import Finding, RuleResult, record_findings, record_rule_results
+from pipelines.warehouse.db import fetch_one
 
 Progress = Callable[[str, int, int], None]
 
@@ -94,13 +95,13 @@ def take_in(
 def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Cap DuckDB's memory while files are staged and loaded: beyond the cap it spills to its temp
     directory, so a 10 GB file is taken in within a few GB (targets.md P7). The previous limit is restored."""
-    before = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    before = fetch_one(con, "select current_setting('memory_limit')")[0]
     con.execute(f"set memory_limit = '{intake_memory_limit()}'")
     try:
         yield
     finally:
         con.execute("reset memory_limit")  # the default, exactly (a set from its rounded text drifts)
-        if con.execute("select current_setting('memory_limit')").fetchone()[0] != before:
+        if fetch_one(con, "select current_setting('memory_limit')")[0] != before:
             con.execute(f"set memory_limit = '{before}'")
 
 
@@ -133,10 +134,11 @@ def _next_version(
 ) -> int:
     """The version to resubmit as: above every version of the enterprise and period received (the
     submission id's own version when its manifest gave no period)."""
-    row = con.execute(
+    row = fetch_one(
+        con,
         "select max(version) from intake.submissions where enterprise_id = ? and period = ?",
         [enterprise_id, period],
-    ).fetchone()
+    )
     own = int(sid.rsplit("-v", 1)[1]) if SUBMISSION_ID.match(sid) else 0
     return max(row[0] or 0, own) + 1
 
@@ -205,7 +207,7 @@ def _verify_files(
             continue
         staged[f.filing_type] = sf
         for vp in check_values(con, table, sf.rows, contracts[f.filing_type], f):
-            fields = [(vp.field, vp.value)] if vp.field else []
+            fields: list[tuple[str, object]] = [(vp.field, vp.value)] if vp.field else []
             problems.append(
                 Problem(vp.rule_id, f"{f.path}: {vp.message}", f.filing_type, vp.row_number, fields)
             )
@@ -246,7 +248,7 @@ def _take_in_package(
     identity = package_identity(pkg, hashes)
     sid = own_submission_id(pkg)
     if sid is None:  # folder, enterprise folder and manifest disagree: claims no submission id
-        problems = (
+        problems: list[Problem] = (
             [Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem))] if pkg.manifest_problem else []
         )
         problems += check_identity(pkg) if pkg.manifest else []
@@ -258,7 +260,7 @@ def _take_in_package(
     existing = con.execute(
         "select identity, enterprise_id, period from intake.submissions where submission_id = ?", [sid]
     ).fetchone()
-    n = 1 + con.execute("select count(*) from intake.deliveries where submission_id = ?", [sid]).fetchone()[0]
+    n = 1 + fetch_one(con, "select count(*) from intake.deliveries where submission_id = ?", [sid])[0]
     unarchived = _unarchived_delivery(con, home, sid, identity)
     if unarchived is not None:
         return _finish_archive(con, home, pkg, sid, unarchived, clock)
@@ -266,7 +268,7 @@ def _take_in_package(
     if existing is not None:
         return _redelivery(con, home, pkg, sid, n, identity, existing, received_at, decided_at, archive_path)
 
-    problems: list[Problem] = []
+    problems = []
     staged: dict[str, StagedFile] = {}
     period = None
     if pkg.manifest_problem is not None:
@@ -496,13 +498,12 @@ def _quarantine_base(pkg: Package) -> str:
 
 def _quarantine_id(con: duckdb.DuckDBPyConnection, base: str) -> tuple[str, int]:
     """<base>~<n>, n counting this delivery place's refused deliveries; never an id already used."""
-    (taken,) = con.execute(
-        "select count(*) from intake.deliveries where starts_with(submission_id, ?)", [base + "~"]
-    ).fetchone()
+    (taken,) = fetch_one(
+        con, "select count(*) from intake.deliveries where starts_with(submission_id, ?)", [base + "~"]
+    )
     n = taken + 1
-    while con.execute(
-        "select count(*) from intake.submissions where submission_id = ?", [f"{base}~{n}"]
-    ).fetchone()[0]:
+    used = "select count(*) from intake.submissions where submission_id = ?"
+    while fetch_one(con, used, [f"{base}~{n}"])[0]:
         n += 1
     return f"{base}~{n}", n
 

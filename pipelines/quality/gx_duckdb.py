@@ -43,6 +43,7 @@ import duckdb  # noqa: E402
 import great_expectations as gx  # noqa: E402
 from duckdb_engine import ConnectionWrapper  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+from great_expectations.datasource.fluent import SQLDatasource  # noqa: E402
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sae  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,12 @@ def ensure_persisted_connection() -> None:
     """Make GX keep one persistent connection for the duckdb dialect (idempotent)."""
     if DIALECT in _names(tuple(_sae._PERSISTED_CONNECTION_DIALECTS)):
         return
-    _sae._PERSISTED_CONNECTION_DIALECTS = (*_sae._PERSISTED_CONNECTION_DIALECTS, _DialectName(DIALECT))
+    # GX's private constant is inferred as a fixed 4-tuple of GXSqlDialect; it is read as a collection of
+    # names, which a _DialectName serves (see its docstring)
+    _sae._PERSISTED_CONNECTION_DIALECTS = (  # type: ignore[assignment]
+        *_sae._PERSISTED_CONNECTION_DIALECTS,
+        _DialectName(DIALECT),
+    )
 
 
 def ephemeral_context() -> gx.data_context.EphemeralDataContext:
@@ -105,7 +111,7 @@ def duckdb_datasource(
     db_path: Path | str | None = None,
     *,
     name: str = "warehouse",
-) -> Iterator[gx.datasource.fluent.SQLDatasource]:
+) -> Iterator[SQLDatasource]:
     """A GX SQL datasource running on ``con``'s database instance; disposed on exit.
 
     ``db_path`` (when given) must be the file ``con`` is connected to: it names the datasource's URL
@@ -120,7 +126,9 @@ def duckdb_datasource(
     def creator() -> ConnectionWrapper:
         return ConnectionWrapper(con.cursor())
 
-    datasource = context.data_sources.add_sql(
+    # the generated stub of add_sql omits SQLDatasource's `kwargs` field, which GX accepts and passes to
+    # create_engine
+    datasource = context.data_sources.add_sql(  # type: ignore[call-arg]
         name=name, connection_string=f"duckdb:///{url_path}", kwargs={"creator": creator}
     )
     try:
@@ -145,7 +153,7 @@ def runnable_index_query(index_query: str, asset_query: str) -> str:
     return text.replace(pasted, f"FROM ({asset_query}) AS batch", 1)
 
 
-def _dispose(datasource: gx.datasource.fluent.SQLDatasource) -> None:
+def _dispose(datasource: SQLDatasource) -> None:
     """Close the cursors GX opened on the caller's database instance."""
     engine = getattr(datasource, "_execution_engine", None)
     if engine is not None:

@@ -101,9 +101,8 @@ def _skip_when(r: Rule) -> str:
         conds.append("x.prev_sid is null")
     if r.needs_history:
         ind = r.entry.fq_id or r.rule_id
-        at = {"ent_type": "x.ent_type", "on": "x.period_end"}
-        max_history = threshold_sql(ind, "max_history", **at)
-        min_history = threshold_sql(ind, "min_history", **at)
+        max_history = threshold_sql(ind, "max_history", ent_type="x.ent_type", on="x.period_end")
+        min_history = threshold_sql(ind, "min_history", ent_type="x.ent_type", on="x.period_end")
         conds.append(
             f"""(select count(*) from intake.submissions c where c.status in {ACCEPTED}
                 and c.enterprise_id = x.enterprise_id and c.period < x.period

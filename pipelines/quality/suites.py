@@ -22,6 +22,7 @@ import re
 import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
@@ -333,6 +334,7 @@ def build_suite(contract: Contract) -> gx.ExpectationSuite:
         expectations.append(trimmed)
     expectations.append(key_expectation(contract))
     for e in expectations:
+        assert e.meta is not None  # every generated expectation is built with meta (_meta)
         e.meta["filing_type"] = contract.filing_type
     return gx.ExpectationSuite(
         name=suite_name(contract.filing_type),
@@ -352,7 +354,7 @@ def build_suites() -> dict[str, gx.ExpectationSuite]:
 
 def suite_json(suite: gx.ExpectationSuite) -> dict:
     """A suite as stored, without the ids GX assigns when it saves (so the comparison is stable)."""
-    d = suite.to_json_dict()
+    d: dict[str, Any] = suite.to_json_dict()  # a JSON document: "expectations" is a list of dicts
     d.pop("id", None)
     for e in d.get("expectations", []):
         e.pop("id", None)

@@ -35,6 +35,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from string import Formatter
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -45,6 +46,9 @@ from pipelines.quality.findings import FINDING_CAP, Finding, RuleResult
 from pipelines.quality.rules import rk, sql_rules
 from pipelines.quality.runner import ent_type_of, owed_filing_types
 from pipelines.quality.suites import build_suites, index_columns
+
+if TYPE_CHECKING:  # not at run time: gx_duckdb must set GX_ANALYTICS_ENABLED before GX is imported
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +109,7 @@ def gx_rule_filing_types() -> dict[str, frozenset[str]]:
     out: dict[str, set[str]] = defaultdict(set)
     for ft, suite in build_suites().items():
         for e in suite.expectations:
+            assert e.meta is not None  # every generated expectation carries its rule_id in meta
             out[e.meta["rule_id"]].add(ft)
     return {k: frozenset(v) for k, v in out.items()}
 
@@ -196,7 +201,7 @@ class GxFailure:
     """A failing expectation: its configuration, GX's unexpected count and its failing-rows query."""
 
     filing_type: str
-    config: object
+    config: ExpectationConfiguration
     gx_count: int | None
     rows_query: str  # over the batch: GX's unexpected_rows_query or its unexpected_index_query
 
@@ -235,13 +240,14 @@ def _gx_failing(
             result = batch.validate(suite, result_format=result_format(ft))
             for r in result.results:
                 err = _raised(r.exception_info)
+                cfg = r.expectation_config
                 if err is not None:
+                    assert cfg is not None  # GX gives every result of a suite validation its expectation
                     raise ValidityStageError(
-                        f"GX could not evaluate {r.expectation_config.type} "
-                        f"({r.expectation_config.meta.get('rule_id')}) on {ft}: {err}"
+                        f"GX could not evaluate {cfg.type} ({cfg.meta.get('rule_id')}) on {ft}: {err}"
                     )
                 if not r.success:
-                    cfg = r.expectation_config
+                    assert cfg is not None
                     query = failing_rows_query(ft, cfg, r.result or {}, submission_ids)
                     failing.append(GxFailure(ft, cfg, _gx_count(r), query))
             timings[f"gx:{ft}"] = time.perf_counter() - t0
