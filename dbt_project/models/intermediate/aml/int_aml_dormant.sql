@@ -48,7 +48,11 @@ firing as (
     select *
     from windows
     where previous_activity_date is not null
-        and {{ dbt.datediff('previous_activity_date', 'booked_date_sh', 'day') }} >= min_idle_days
+        and {{ dbt.datediff(
+                'previous_activity_date',
+                'booked_date_sh',
+                'day'
+            ) }} >= min_idle_days
         and moved_in >= min_amount
         and moved_out >= min_amount
 ),

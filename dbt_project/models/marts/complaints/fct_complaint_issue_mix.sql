@@ -3,7 +3,8 @@
 -- free-text values grouped ('none' where null). An issue seen in the enterprise's last max_history
 -- periods keeps a row (share 0) while absent, so its history is complete. Each issue share is screened
 -- against the enterprise's own history (upward robust z, sigma at least the binomial sampling noise of the
--- shares compared): WARN when it jumps (history_robust_z and min_rel_change of the seed), INSUFFICIENT_HISTORY with fewer than min_history previous periods,
+-- shares compared): WARN when it jumps (history_robust_z and min_rel_change of the seed), INSUFFICIENT_HISTORY
+-- with fewer than min_history previous periods,
 -- INSUFFICIENT_DATA with fewer than min_complaints complaints received (shares of a handful are noise).
 {%- set indicator_id = 'CPL-004' %}
 
@@ -131,7 +132,12 @@ scored as (
     from shares
     left join {{ robust_screen('issue_shares', 'history', noise_sd='noise_sd') }} as history_screen
         on {{ screen_keys_match('shares', 'history_screen') }}
-    {{ join_threshold('min_complaints', indicator=indicator_id, ent_type='shares.ent_type', on_date=period_end('shares.period')) }}
+    {{ join_threshold(
+        'min_complaints',
+        indicator=indicator_id,
+        ent_type='shares.ent_type',
+        on_date=period_end('shares.period')
+    ) }}
 )
 
 {{ indicator_rows('scored') }}

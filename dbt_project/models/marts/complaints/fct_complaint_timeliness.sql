@@ -36,7 +36,11 @@ flagged as (
     select
         scoped.*,
         scoped.closed_date_sh between scoped.period_start and scoped.period_end as closed_in_period,
-        {{ dbt.datediff('scoped.received_date_sh', 'scoped.closed_date_sh', 'day') }} <= response_days.value
+        {{ dbt.datediff(
+            'scoped.received_date_sh',
+            'scoped.closed_date_sh',
+            'day'
+        ) }} <= response_days.value
             as closed_in_time,
         (scoped.closed_date_sh is null or scoped.closed_date_sh > scoped.period_end)
             and {{ compare(dbt.datediff('scoped.received_date_sh', 'scoped.period_end', 'day'), 'max_open_days') }}
@@ -53,7 +57,13 @@ counts as (
         sum(case when closed_in_period then 1 else 0 end) as closed,
         sum(case when closed_in_period and closed_in_time then 1 else 0 end) as closed_in_time,
         sum(case when open_too_long then 1 else 0 end) as open_too_long,
-        {{ dbt.listagg("case when open_too_long then complaint_id || ' received ' || cast(received_date_sh as " ~ dbt.type_string() ~ ") end", "', '", "order by complaint_id") }}
+        {{ dbt.listagg(
+            "case when open_too_long then complaint_id || ' received ' || cast(received_date_sh as "
+              ~ dbt.type_string()
+              ~ ") end",
+            "', '",
+            "order by complaint_id"
+        ) }}
             as open_too_long_ids
     from flagged
     group by 1, 2
@@ -115,7 +125,12 @@ open_too_long as (
                          threshold='max_open_complaints.value', evidence=row_evidence,
                          enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
-    {{ join_threshold('max_open_complaints', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
+    {{ join_threshold(
+        'max_open_complaints',
+        indicator=indicator_id,
+        ent_type='measures.ent_type',
+        on_date='measures.period_end'
+    ) }}
     {{ join_threshold('max_open_days', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
 ),
 

@@ -40,7 +40,11 @@ measures as (
         coalesce(sum(borrowers.outstanding), 0) as outstanding,
         coalesce(sum(case when borrowers.borrower_rank = 1 then borrowers.outstanding end), 0) as top1,
         coalesce(sum(case when borrowers.borrower_rank <= 10 then borrowers.outstanding end), 0) as top10,
-        {{ dbt.listagg("case when borrowers.borrower_rank <= 10 then borrowers.borrower_party_id end", "', '", "order by borrowers.borrower_rank") }}
+        {{ dbt.listagg(
+            "case when borrowers.borrower_rank <= 10 then borrowers.borrower_party_id end",
+            "', '",
+            "order by borrowers.borrower_rank"
+        ) }}
             as top10_parties
     from enterprise_periods
     left join borrowers

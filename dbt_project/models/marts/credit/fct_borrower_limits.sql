@@ -60,10 +60,30 @@ judged as (
     left join cross_platform
         on platform_borrowers.period = cross_platform.period
         and platform_borrowers.id_hash = cross_platform.id_hash
-    {{ join_threshold('max_outstanding_natural', indicator=indicator_id, ent_type='platform_borrowers.ent_type', on_date='platform_borrowers.period_end') }}
-    {{ join_threshold('max_outstanding_legal', indicator=indicator_id, ent_type='platform_borrowers.ent_type', on_date='platform_borrowers.period_end') }}
-    {{ join_threshold('max_cross_platform_natural', indicator=indicator_id, ent_type='platform_borrowers.ent_type', on_date='platform_borrowers.period_end') }}
-    {{ join_threshold('max_cross_platform_legal', indicator=indicator_id, ent_type='platform_borrowers.ent_type', on_date='platform_borrowers.period_end') }}
+    {{ join_threshold(
+        'max_outstanding_natural',
+        indicator=indicator_id,
+        ent_type='platform_borrowers.ent_type',
+        on_date='platform_borrowers.period_end'
+    ) }}
+    {{ join_threshold(
+        'max_outstanding_legal',
+        indicator=indicator_id,
+        ent_type='platform_borrowers.ent_type',
+        on_date='platform_borrowers.period_end'
+    ) }}
+    {{ join_threshold(
+        'max_cross_platform_natural',
+        indicator=indicator_id,
+        ent_type='platform_borrowers.ent_type',
+        on_date='platform_borrowers.period_end'
+    ) }}
+    {{ join_threshold(
+        'max_cross_platform_legal',
+        indicator=indicator_id,
+        ent_type='platform_borrowers.ent_type',
+        on_date='platform_borrowers.period_end'
+    ) }}
 ),
 
 counts as (
@@ -73,9 +93,21 @@ counts as (
         count(*) as borrowers,
         sum(case when over_platform_limit then 1 else 0 end) as over_platform,
         sum(case when over_cross_limit then 1 else 0 end) as over_cross,
-        {{ dbt.listagg("case when over_platform_limit then borrower_party_id || ' CNY ' || " ~ num_text('outstanding') ~ " end", "', '", "order by borrower_party_id") }}
+        {{ dbt.listagg(
+            "case when over_platform_limit then borrower_party_id || ' CNY ' || " ~ num_text('outstanding') ~ " end",
+            "', '",
+            "order by borrower_party_id"
+        ) }}
             as over_platform_parties,
-        {{ dbt.listagg("case when over_cross_limit then borrower_party_id || ' CNY ' || " ~ num_text('cross_outstanding') ~ " || ' on ' || cast(platforms as " ~ dbt.type_string() ~ ") || ' platform(s)' end", "', '", "order by borrower_party_id") }}
+        {{ dbt.listagg(
+            "case when over_cross_limit then borrower_party_id || ' CNY ' || "
+              ~ num_text('cross_outstanding')
+              ~ " || ' on ' || cast(platforms as "
+              ~ dbt.type_string()
+              ~ ") || ' platform(s)' end",
+            "', '",
+            "order by borrower_party_id"
+        ) }}
             as over_cross_parties
     from judged
     group by 1, 2
@@ -113,7 +145,12 @@ unioned as (
                          threshold='max_borrowers_over_limit.value', evidence=row_evidence,
                          enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
-    {{ join_threshold('max_borrowers_over_limit', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
+    {{ join_threshold(
+        'max_borrowers_over_limit',
+        indicator=indicator_id,
+        ent_type='measures.ent_type',
+        on_date='measures.period_end'
+    ) }}
     union all
     select
         measures.enterprise_id, measures.period, '{{ indicator_id }}',
@@ -129,7 +166,12 @@ unioned as (
         cast(measures.over_cross as {{ dbt.type_string() }}) || ' of ' || cast(measures.borrowers as {{ dbt.type_string() }})
         || ' borrower(s) over the cross-platform limit' || coalesce(': ' || measures.over_cross_parties, '')
     from measures
-    {{ join_threshold('max_borrowers_over_limit', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
+    {{ join_threshold(
+        'max_borrowers_over_limit',
+        indicator=indicator_id,
+        ent_type='measures.ent_type',
+        on_date='measures.period_end'
+    ) }}
 )
 
 {{ indicator_rows('unioned') }}

@@ -68,7 +68,12 @@ enterprise_periods as (
     left join {{ check.param }}_counts as counts
         on enterprise_periods.enterprise_id = counts.enterprise_id
         and enterprise_periods.period = counts.period
-    {{ join_threshold(check.param, indicator=check.indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        check.param,
+        indicator=check.indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
     where {{ indicator_applies(check.indicator_id, 'enterprise_periods.ent_type') }}
 ),
 {%- endfor %}

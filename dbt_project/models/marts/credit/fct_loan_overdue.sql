@@ -45,7 +45,12 @@ worst_loans as (
     select
         enterprise_id,
         period,
-        {{ dbt.listagg("loan_id || ' (' || cast(days_past_due as " ~ dbt.type_string() ~ ") || ' dpd)'", "', '", "order by days_past_due desc, loan_id", 5) }}
+        {{ dbt.listagg(
+            "loan_id || ' (' || cast(days_past_due as " ~ dbt.type_string() ~ ") || ' dpd)'",
+            "', '",
+            "order by days_past_due desc, loan_id",
+            5
+        ) }}
             as loans
     from loan_book
     where overdue_bucket is not null
@@ -95,7 +100,10 @@ screened as (
         total_shares.*,
         earlier.value as earlier_value,
         greatest(earlier.value, min_size.value) * (1 + max_qoq_rise.value) as qoq_bound,
-        earlier.value is not null and {{ compare('(total_shares.value - earlier.value) / greatest(earlier.value, min_size.value)', 'max_qoq_rise') }}
+        earlier.value is not null and {{ compare(
+                '(total_shares.value - earlier.value) / greatest(earlier.value, min_size.value)',
+                'max_qoq_rise'
+            ) }}
             as qoq_fires,
         peer_screen.screen_sufficient,
         {{ percentile_screen_fires('total_shares.value', 'peer_screen', 'peer_pctl') }} as peer_fires,
@@ -113,7 +121,12 @@ screened as (
         on {{ screen_keys_match('total_shares', 'peer_screen') }}
     left join {{ peer_percentile('total_shares', 'peer_percentile') }} as peer_pctl
         on {{ screen_keys_match('total_shares', 'peer_pctl') }}
-    {{ join_threshold('max_qoq_rise', indicator=indicator_id, ent_type='total_shares.ent_type', on_date='total_shares.period_end') }}
+    {{ join_threshold(
+        'max_qoq_rise',
+        indicator=indicator_id,
+        ent_type='total_shares.ent_type',
+        on_date='total_shares.period_end'
+    ) }}
     {{ join_threshold('min_size', indicator=indicator_id, ent_type='total_shares.ent_type', on_date='total_shares.period_end') }}
 ),
 

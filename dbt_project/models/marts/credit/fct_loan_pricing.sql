@@ -29,7 +29,12 @@ judged as (
     inner join loan_book
         on enterprise_periods.enterprise_id = loan_book.enterprise_id
         and enterprise_periods.period = loan_book.period
-    {{ join_threshold('max_apr_comprehensive', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'max_apr_comprehensive',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
 ),
 
 counts as (
@@ -38,9 +43,23 @@ counts as (
         period,
         sum(case when apr_over then 1 else 0 end) as apr_over,
         sum(case when fees_upfront then 1 else 0 end) as fees_upfront,
-        {{ dbt.listagg("case when apr_over then loan_id || ' APR ' || " ~ num_text('apr_comprehensive', 4) ~ " end", "', '", "order by loan_id", 10) }}
+        {{ dbt.listagg(
+            "case when apr_over then loan_id || ' APR ' || " ~ num_text('apr_comprehensive', 4) ~ " end",
+            "', '",
+            "order by loan_id",
+            10
+        ) }}
             as apr_over_loans,
-        {{ dbt.listagg("case when fees_upfront then loan_id || ' disbursed ' || " ~ num_text('disbursed_amount') ~ " || ' of ' || " ~ num_text('contract_principal') ~ " end", "', '", "order by loan_id", 10) }}
+        {{ dbt.listagg(
+            "case when fees_upfront then loan_id || ' disbursed ' || "
+              ~ num_text('disbursed_amount')
+              ~ " || ' of ' || "
+              ~ num_text('contract_principal')
+              ~ " end",
+            "', '",
+            "order by loan_id",
+            10
+        ) }}
             as fees_upfront_loans
     from judged
     group by 1, 2
@@ -85,7 +104,12 @@ unioned as (
                          threshold='max_breaching_loans.value', evidence=row_evidence,
                          enterprise_id='measures.enterprise_id', period='measures.period') }}
     from measures
-    {{ join_threshold('max_breaching_loans', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
+    {{ join_threshold(
+        'max_breaching_loans',
+        indicator=indicator_id,
+        ent_type='measures.ent_type',
+        on_date='measures.period_end'
+    ) }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 )

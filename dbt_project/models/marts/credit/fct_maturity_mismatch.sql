@@ -26,7 +26,11 @@ positions as (
         enterprise_periods.period,
         investments.investment_id,
         investments.term_days,
-        {{ dbt.datediff('investments.start_date', 'loan_book.maturity_date', 'day') }} as days_to_maturity,
+        {{ dbt.datediff(
+            'investments.start_date',
+            'loan_book.maturity_date',
+            'day'
+        ) }} as days_to_maturity,
         investments.term_days < {{ dbt.datediff('investments.start_date', 'loan_book.maturity_date', 'day') }}
             as mismatched
     from enterprise_periods
@@ -44,7 +48,16 @@ counts as (
         period,
         count(*) as positions,
         sum(case when mismatched then 1 else 0 end) as mismatched,
-        {{ dbt.listagg("case when mismatched then investment_id || ' ' || cast(term_days as " ~ dbt.type_string() ~ ") || 'd for ' || cast(days_to_maturity as " ~ dbt.type_string() ~ ") || 'd' end", "', '", "order by investment_id", 10) }}
+        {{ dbt.listagg(
+            "case when mismatched then investment_id || ' ' || cast(term_days as "
+              ~ dbt.type_string()
+              ~ ") || 'd for ' || cast(days_to_maturity as "
+              ~ dbt.type_string()
+              ~ ") || 'd' end",
+            "', '",
+            "order by investment_id",
+            10
+        ) }}
             as mismatched_positions
     from positions
     group by 1, 2
@@ -74,7 +87,12 @@ scored as (
     left join counts
         on enterprise_periods.enterprise_id = counts.enterprise_id
         and enterprise_periods.period = counts.period
-    {{ join_threshold('max_mismatch_share', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'max_mismatch_share',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
 )
 
 {{ indicator_rows('scored') }}

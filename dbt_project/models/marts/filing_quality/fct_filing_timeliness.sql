@@ -43,7 +43,11 @@ expected_months as (
     select
         enterprises.enterprise_id,
         enterprises.ent_type,
-        cast({{ dbt.dateadd('month', 'month_numbers.generated_number - 1', 'enterprises.first_period_start') }} as date) as period_start
+        cast({{ dbt.dateadd(
+                'month',
+                'month_numbers.generated_number - 1',
+                'enterprises.first_period_start'
+            ) }} as date) as period_start
     from enterprises
     cross join month_numbers
 ),
@@ -163,9 +167,17 @@ final as (
         end as timeliness_status,
         cast(case
             when first_accepted_submission_id is not null
-                then greatest(0, ceil({{ dbt.datediff('due_at', 'first_accepted_received_at', 'second') }} / {{ seconds_per_day }}.0))
+                then greatest(0, ceil({{ dbt.datediff(
+                        'due_at',
+                        'first_accepted_received_at',
+                        'second'
+                    ) }} / {{ seconds_per_day }}.0))
             when as_of > due_at
-                then ceil({{ dbt.datediff('due_at', 'as_of', 'second') }} / {{ seconds_per_day }}.0)
+                then ceil({{ dbt.datediff(
+                        'due_at',
+                        'as_of',
+                        'second'
+                    ) }} / {{ seconds_per_day }}.0)
             else 0
         end as integer) as days_late,
         as_of >= close_at as is_closed,

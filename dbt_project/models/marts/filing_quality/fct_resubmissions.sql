@@ -86,7 +86,12 @@ drift as (
                         enterprise_id='periods.enterprise_id', period='periods.period') }}
     from periods
     inner join largest on periods.enterprise_id = largest.enterprise_id and periods.period = largest.period
-    {{ join_threshold('max_control_total_change', indicator=indicator_id, ent_type='periods.ent_type', on_date='periods.period_end') }}
+    {{ join_threshold(
+        'max_control_total_change',
+        indicator=indicator_id,
+        ent_type='periods.ent_type',
+        on_date='periods.period_end'
+    ) }}
 ),
 
 unioned as (

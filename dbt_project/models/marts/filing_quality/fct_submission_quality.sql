@@ -54,4 +54,9 @@ select
 from submissions
 left join counts on submissions.submission_id = counts.submission_id
 {{ join_threshold('score_error_weight', indicator='FQ-004', ent_type='submissions.ent_type', on_date='submissions.period_end') }}
-{{ join_threshold('score_warning_weight', indicator='FQ-004', ent_type='submissions.ent_type', on_date='submissions.period_end') }}
+{{ join_threshold(
+    'score_warning_weight',
+    indicator='FQ-004',
+    ent_type='submissions.ent_type',
+    on_date='submissions.period_end'
+) }}

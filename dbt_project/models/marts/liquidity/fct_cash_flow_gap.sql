@@ -22,7 +22,13 @@ p2p_periods as (
         enterprise_periods.*,
         horizon.value as horizon_days
     from enterprise_periods
-    {{ join_threshold('horizon_days', alias='horizon', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'horizon_days',
+        alias='horizon',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
     where enterprise_periods.ent_type = 'P2P'
 ),
 

@@ -29,9 +29,24 @@ stressed as (
     from liquidity
     inner join enterprise_periods
         on liquidity.submission_id = enterprise_periods.submission_id
-    {{ join_threshold('stable_runoff', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='liquidity.as_of_date') }}
-    {{ join_threshold('less_stable_runoff', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='liquidity.as_of_date') }}
-    {{ join_threshold('inflow_cap', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='liquidity.as_of_date') }}
+    {{ join_threshold(
+        'stable_runoff',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='liquidity.as_of_date'
+    ) }}
+    {{ join_threshold(
+        'less_stable_runoff',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='liquidity.as_of_date'
+    ) }}
+    {{ join_threshold(
+        'inflow_cap',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='liquidity.as_of_date'
+    ) }}
     where enterprise_periods.ent_type in ('PAY', 'WM')
 ),
 

@@ -44,9 +44,24 @@ busy_hour_periods as (
         min_day_share.value as min_day_share,
         min_day_share.comparison as min_day_share_comparison
     from enterprise_periods
-    {{ join_threshold('busy_lookback_days', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    {{ join_threshold('busy_slot_min_legs', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    {{ join_threshold('min_day_share', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'busy_lookback_days',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
+    {{ join_threshold(
+        'busy_slot_min_legs',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
+    {{ join_threshold(
+        'min_day_share',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
 ),
 
 busy_hour_legs as (
@@ -80,7 +95,12 @@ gaps as (
     inner join enterprise_periods
         on ordered_legs.enterprise_id = enterprise_periods.enterprise_id
         and cast(ordered_legs.gap_start as date) between enterprise_periods.period_start and enterprise_periods.period_end
-    {{ join_threshold('min_gap_minutes', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'min_gap_minutes',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
     where {{ compare(minutes_between('ordered_legs.gap_start', 'ordered_legs.gap_end'), 'min_gap_minutes') }}
 ),
 
@@ -135,7 +155,14 @@ counts as (
         enterprise_id,
         period,
         count(*) as hidden_outages,
-        {{ dbt.listagg("strftime(gap_start, '%Y-%m-%d %H:%M') || ' to ' || strftime(gap_end, '%H:%M') || ' (' || " ~ num_text('busy_minutes', 0) ~ " || ' busy min)'", "', '", "order by gap_start", 10) }}
+        {{ dbt.listagg(
+            "strftime(gap_start, '%Y-%m-%d %H:%M') || ' to ' || strftime(gap_end, '%H:%M') || ' (' || "
+              ~ num_text('busy_minutes', 0)
+              ~ " || ' busy min)'",
+            "', '",
+            "order by gap_start",
+            10
+        ) }}
             as gaps
     from hidden
     group by 1, 2
@@ -159,7 +186,12 @@ scored as (
     left join counts
         on enterprise_periods.enterprise_id = counts.enterprise_id
         and enterprise_periods.period = counts.period
-    {{ join_threshold('max_hidden_outages', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'max_hidden_outages',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
 )
 
 {{ indicator_rows('scored') }}

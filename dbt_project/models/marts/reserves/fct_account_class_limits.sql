@@ -50,7 +50,8 @@ payer_totals as (
         scored.period,
         scored.payer_party_id,
         sum(history.paid) as paid_since_opening,
-        sum(case when substr(history.period, 1, 4) = substr(scored.period, 1, 4) then history.paid else 0 end) as paid_year_to_date
+        sum(case when substr(history.period, 1, 4) = substr(scored.period, 1, 4) then history.paid else 0 end)
+            as paid_year_to_date
     from payer_periods as scored
     inner join payer_periods as history
         on scored.enterprise_id = history.enterprise_id
@@ -81,9 +82,27 @@ class_checks as (
     inner join parties
         on enterprise_periods.submission_id = parties.submission_id
         and payer_totals.payer_party_id = parties.party_id
-    {{ join_threshold('class_i_limit', alias='class_i', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    {{ join_threshold('class_ii_ytd_limit', alias='class_ii', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    {{ join_threshold('class_iii_ytd_limit', alias='class_iii', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'class_i_limit',
+        alias='class_i',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
+    {{ join_threshold(
+        'class_ii_ytd_limit',
+        alias='class_ii',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
+    {{ join_threshold(
+        'class_iii_ytd_limit',
+        alias='class_iii',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
     where parties.party_type = 'natural'
 ),
 
@@ -107,7 +126,13 @@ qr_checks as (
     inner join enterprise_periods
         on qr_days.enterprise_id = enterprise_periods.enterprise_id
         and qr_days.period = enterprise_periods.period
-    {{ join_threshold('qr_static_daily_limit', alias='qr_limit', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='qr_days.booked_date_sh') }}
+    {{ join_threshold(
+        'qr_static_daily_limit',
+        alias='qr_limit',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='qr_days.booked_date_sh'
+    ) }}
 ),
 
 counts as (
@@ -118,7 +143,11 @@ counts as (
         enterprise_periods.period_end,
         'class_limit_breaches' as metric,
         count(class_checks.payer_party_id) as breaches,
-        {{ dbt.listagg("class_checks.payer_party_id || ' (class ' || class_checks.kyc_class || ')'", "', '", "order by class_checks.payer_party_id") }} as listed
+        {{ dbt.listagg(
+            "class_checks.payer_party_id || ' (class ' || class_checks.kyc_class || ')'",
+            "', '",
+            "order by class_checks.payer_party_id"
+        ) }} as listed
     from enterprise_periods
     left join class_checks
         on enterprise_periods.enterprise_id = class_checks.enterprise_id
@@ -134,7 +163,11 @@ counts as (
         enterprise_periods.period_end,
         'qr_static_breaches' as metric,
         count(qr_checks.payer_party_id) as breaches,
-        {{ dbt.listagg("qr_checks.payer_party_id || ' on ' || cast(qr_checks.booked_date_sh as " ~ dbt.type_string() ~ ")", "', '", "order by qr_checks.payer_party_id, qr_checks.booked_date_sh") }} as listed
+        {{ dbt.listagg(
+            "qr_checks.payer_party_id || ' on ' || cast(qr_checks.booked_date_sh as " ~ dbt.type_string() ~ ")",
+            "', '",
+            "order by qr_checks.payer_party_id, qr_checks.booked_date_sh"
+        ) }} as listed
     from enterprise_periods
     left join qr_checks
         on enterprise_periods.enterprise_id = qr_checks.enterprise_id

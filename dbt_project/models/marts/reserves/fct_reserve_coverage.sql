@@ -105,7 +105,11 @@ month_summary as (
         sum(case when status in {{ scored_statuses }} then value end order by as_of_date) as sum_of_ratios,
         sum(case when status = 'INSUFFICIENT_DATA' then 1 else 0 end) as insufficient_days,
         sum(case when status = 'BREACH' then 1 else 0 end) as breach_days,
-        {{ dbt.listagg("case when status = 'BREACH' then cast(as_of_date as " ~ dbt.type_string() ~ ") end", "', '", "order by as_of_date") }} as breach_day_list
+        {{ dbt.listagg(
+            "case when status = 'BREACH' then cast(as_of_date as " ~ dbt.type_string() ~ ") end",
+            "', '",
+            "order by as_of_date"
+        ) }} as breach_day_list
     from daily_scored
     group by 1, 2
 ),

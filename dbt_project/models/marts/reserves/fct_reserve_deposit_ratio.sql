@@ -65,7 +65,12 @@ daily as (
     left join monthly_average
         on wallet_days.enterprise_id = monthly_average.enterprise_id
         and {{ period_index('wallet_days.period') }} - 1 = monthly_average.period_number
-    {{ join_threshold('base_prev_month_avg', indicator=indicator_id, ent_type='wallet_days.ent_type', on_date='wallet_days.biz_date') }}
+    {{ join_threshold(
+        'base_prev_month_avg',
+        indicator=indicator_id,
+        ent_type='wallet_days.ent_type',
+        on_date='wallet_days.biz_date'
+    ) }}
     where {{ is_working_day('wallet_days.biz_date') }}
 ),
 

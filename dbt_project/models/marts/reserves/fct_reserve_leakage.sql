@@ -138,7 +138,13 @@ scored as (
                          status=row_status, threshold='max_share.value', evidence=row_evidence,
                          enterprise_id='measured.enterprise_id', period='measured.period') }}
     from measured
-    {{ join_threshold('max_leakage_share', alias='max_share', indicator=indicator_id, ent_type='measured.ent_type', on_date='measured.period_end') }}
+    {{ join_threshold(
+        'max_leakage_share',
+        alias='max_share',
+        indicator=indicator_id,
+        ent_type='measured.ent_type',
+        on_date='measured.period_end'
+    ) }}
 )
 
 {{ indicator_rows('scored') }}

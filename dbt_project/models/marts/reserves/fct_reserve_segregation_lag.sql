@@ -98,7 +98,13 @@ daily_scored as (
                          as_of_date='daily.biz_date', enterprise_id='daily.enterprise_id',
                          period='daily.period') }}
     from daily
-    {{ join_threshold('max_unsegregated_share', alias='max_share', indicator=indicator_id, ent_type='daily.ent_type', on_date='daily.biz_date') }}
+    {{ join_threshold(
+        'max_unsegregated_share',
+        alias='max_share',
+        indicator=indicator_id,
+        ent_type='daily.ent_type',
+        on_date='daily.biz_date'
+    ) }}
 ),
 
 rolled_up as (

@@ -73,7 +73,12 @@ daily_scored as (
         on sub_totals.enterprise_id = summary_balances.enterprise_id
         and sub_totals.period = summary_balances.period
         and sub_totals.biz_date = summary_balances.biz_date
-    {{ join_threshold('min_coverage', indicator=indicator_id, ent_type='custody_periods.ent_type', on_date='sub_totals.biz_date') }}
+    {{ join_threshold(
+        'min_coverage',
+        indicator=indicator_id,
+        ent_type='custody_periods.ent_type',
+        on_date='sub_totals.biz_date'
+    ) }}
 ),
 
 rolled_up as (
@@ -116,8 +121,20 @@ bank_count as (
                          evidence="'custodian banks: ' || coalesce(banks.bank_list, 'none')",
                          enterprise_id='banks.enterprise_id', period='banks.period') }}
     from banks
-    {{ join_threshold('min_custodian_banks', alias='min_banks', indicator=indicator_id, ent_type='banks.ent_type', on_date='banks.period_end') }}
-    {{ join_threshold('max_custodian_banks', alias='max_banks', indicator=indicator_id, ent_type='banks.ent_type', on_date='banks.period_end') }}
+    {{ join_threshold(
+        'min_custodian_banks',
+        alias='min_banks',
+        indicator=indicator_id,
+        ent_type='banks.ent_type',
+        on_date='banks.period_end'
+    ) }}
+    {{ join_threshold(
+        'max_custodian_banks',
+        alias='max_banks',
+        indicator=indicator_id,
+        ent_type='banks.ent_type',
+        on_date='banks.period_end'
+    ) }}
 ),
 
 unioned as (

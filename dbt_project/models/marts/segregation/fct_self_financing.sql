@@ -37,7 +37,11 @@ measured as (
         enterprise_periods.period_end,
         coalesce(sum(loan_book.outstanding_principal), 0) as outstanding,
         coalesce(sum(case when loan_book.to_related_party then loan_book.outstanding_principal end), 0) as related_outstanding,
-        {{ dbt.listagg("case when loan_book.to_related_party and loan_book.outstanding_principal > 0 then loan_book.loan_id end", "', '", "order by loan_book.loan_id") }} as related_loans
+        {{ dbt.listagg(
+            "case when loan_book.to_related_party and loan_book.outstanding_principal > 0 then loan_book.loan_id end",
+            "', '",
+            "order by loan_book.loan_id"
+        ) }} as related_loans
     from enterprise_periods
     left join loan_book
         on enterprise_periods.submission_id = loan_book.submission_id
