@@ -25,7 +25,7 @@ receipts as (
         legs.ent_type,
         legs.period,
         legs.campaign_id,
-        campaign_accounts.owner_party_id as owner_party_id,
+        campaign_accounts.owner_party_id,
         legs.txn_id,
         legs.booked_at,
         epoch(legs.booked_at) as booked_epoch,
@@ -129,7 +129,7 @@ ranked_backers as (
         backers.*,
         row_number() over (
             partition by backers.enterprise_id, backers.period, backers.campaign_id
-            order by backers.given desc, backers.backer
+            order by backers.given desc, backers.backer asc
         ) as backer_rank,
         count(*) over (partition by backers.enterprise_id, backers.period, backers.campaign_id) as n_backers,
         sum(backers.given) over (partition by backers.enterprise_id, backers.period, backers.campaign_id)

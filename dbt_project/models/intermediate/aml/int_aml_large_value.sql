@@ -62,10 +62,11 @@ large as (
 ),
 
 large_txns as (
-    select * from large where side_rank = 1
+    select * from large
+    where side_rank = 1
 ),
 
-{#- The working days after each large-value day, numbered; the report_working_days-th is the deadline. -#}
+{# The working days after each large-value day, numbered; the report_working_days-th is the deadline. #}
 later_days as (
     select
         large_txns.enterprise_id,
@@ -75,7 +76,7 @@ later_days as (
             partition by large_txns.enterprise_id, large_txns.txn_id order by offsets.n
         ) as working_day_no
     from large_txns
-    cross join range(1, 31) as offsets(n)
+    cross join range(1, 31) as offsets (n)
     where {{ is_working_day('cast(large_txns.booked_date_sh + cast(offsets.n as integer) as date)') }}
 ),
 

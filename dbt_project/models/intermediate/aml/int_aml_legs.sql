@@ -57,7 +57,7 @@ with_parties as (
         and reversed.txn_id is null
         and legs.payer_party_id is not null
         and legs.payee_party_id is not null
-        and payers.id_hash is distinct from payees.id_hash as is_typology_edge
+        and (payers.id_hash is distinct from payees.id_hash) as is_typology_edge
     from legs
     left join parties as payers
         on legs.submission_id = payers.submission_id

@@ -143,7 +143,7 @@ final as (
         members.booked_at,
         members.amount_cny
     from closed
-    cross join unnest(closed.txn_ids) as chain_txns(txn_id)
+    cross join unnest(closed.txn_ids) as chain_txns (txn_id)
     inner join edges as members
         on closed.enterprise_id = members.enterprise_id
         and chain_txns.txn_id = members.txn_id

@@ -23,9 +23,11 @@ account_owners as (
 ),
 
 leg_parties as (
-    select submission_id, payer_party_id as party_id from legs where payer_party_id is not null
+    select submission_id, payer_party_id as party_id from legs
+    where payer_party_id is not null
     union
-    select submission_id, payee_party_id as party_id from legs where payee_party_id is not null
+    select submission_id, payee_party_id as party_id from legs
+    where payee_party_id is not null
 ),
 
 active as (

@@ -65,10 +65,10 @@ totals as (
 breakdowns as (
     {%- for dimension in dimensions %}
     select
-        enterprise_id,
-        period,
+        external_legs.enterprise_id,
+        external_legs.period,
         '{{ dimension }}' as dimension,
-        coalesce({{ dimension }}, 'none') as dimension_value,
+        coalesce(external_legs.{{ dimension }}, 'none') as dimension_value,
         {{ flow_sums }}
     from external_legs
     group by 1, 2, 3, 4
@@ -137,4 +137,3 @@ final as (
 )
 
 select * from final
-

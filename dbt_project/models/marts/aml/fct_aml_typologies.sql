@@ -1,6 +1,7 @@
 -- AML-002..AML-007 (indicators.md, AML): per party, rolled up to enterprise x period.
 --   party rows (dimension 'party', dimension_value = party_id): one per party and metric whose pattern
---     fired in the period; value = numerator = its patterns (denominator 1), status WARN; evidence = the transaction ids (every one is a row of fct_aml_evidence);
+--     fired in the period; value = numerator = its patterns (denominator 1), status WARN; evidence = the
+--     transaction ids (every one is a row of fct_aml_evidence);
 --   roll-up rows (no dimension), every enterprise-period the indicator applies to: parties_flagged
 --     (INFO) and flagged_per_10k_customers = flagged parties / active customers x 10,000 (INFO;
 --     NOT_APPLICABLE without active customers). AML-007 applies to CF only (seed `indicators`).
@@ -88,9 +89,9 @@ scored as (
         cast(null as date),
         cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }}),
-        parties,
-        parties,
-        1,
+        parties as value,
+        parties as numerator,
+        1 as denominator,
         cast(null as {{ type_double() }}),
         'INFO',
         cast(null as {{ dbt.type_string() }})

@@ -57,8 +57,12 @@ rates as (
 with_history as (
     select
         rates.*,
-        lag(value, 1) over (partition by enterprise_id, transition order by period_index) as previous_value,
-        lag(period_index, 1) over (partition by enterprise_id, transition order by period_index) as previous_index
+        lag(rates.value, 1) over (
+            partition by rates.enterprise_id, rates.transition order by rates.period_index
+        ) as previous_value,
+        lag(rates.period_index, 1) over (
+            partition by rates.enterprise_id, rates.transition order by rates.period_index
+        ) as previous_index
     from rates
 ),
 

@@ -7,25 +7,32 @@
 with
 
 current_submissions as (
-    select * from {{ ref('stg_intake__submissions') }} where is_current
+    select * from {{ ref('stg_intake__submissions') }}
+    where is_current
 ),
 
 results as (
-    select * from {{ ref('stg_quality__rule_results') }} where rule_id = 'Q001'
+    select * from {{ ref('stg_quality__rule_results') }}
+    where rule_id = 'Q001'
 ),
 
 findings as (
     select
-        submission_id,
+        quality_findings.submission_id,
         cast(
             list_filter(
-                from_json(fields, '[{"field": "VARCHAR", "value": "VARCHAR"}]'), lambda f: f.field = 'mad'
+                from_json(quality_findings.fields, '[{"field": "VARCHAR", "value": "VARCHAR"}]'),
+                -- f is the lambda's parameter, not a table sqlfluff could resolve
+                lambda f: f.field = 'mad'  -- noqa: RF01
             )[1].value as {{ type_double() }}
         ) as mad,
-        message
-    from {{ ref('stg_quality__findings') }}
-    where rule_id = 'Q001'
-    qualify row_number() over (partition by submission_id order by attempt desc, finding_id desc) = 1
+        quality_findings.message
+    from {{ ref('stg_quality__findings') }} as quality_findings
+    where quality_findings.rule_id = 'Q001'
+    qualify row_number() over (
+        partition by quality_findings.submission_id
+        order by quality_findings.attempt desc, quality_findings.finding_id desc
+    ) = 1
 ),
 
 scored as (
@@ -41,7 +48,12 @@ scored as (
     from current_submissions
     inner join results on current_submissions.submission_id = results.submission_id
     left join findings on current_submissions.submission_id = findings.submission_id
-    {{ join_threshold('max_mad', indicator=indicator_id, ent_type='current_submissions.ent_type', on_date='current_submissions.period_end') }}
+    {{ join_threshold(
+        'max_mad',
+        indicator=indicator_id,
+        ent_type='current_submissions.ent_type',
+        on_date='current_submissions.period_end'
+    ) }}
 )
 
 {{ indicator_rows('scored') }}

@@ -16,7 +16,8 @@ submissions as (
 ),
 
 current_submissions as (
-    select * from {{ ref('stg_intake__submissions') }} where is_current
+    select * from {{ ref('stg_intake__submissions') }}
+    where is_current
 ),
 
 legs as (
@@ -79,7 +80,7 @@ copy_by_version as (
         on balances.submission_id = previous_rows.submission_id
         and balances.account_id = previous_rows.account_id
     where balances.credits + balances.debits > 0
-        and balances.submission_id in (select submission_id from submissions)
+        and balances.submission_id in (select submissions.submission_id from submissions)
     group by balances.submission_id
 ),
 

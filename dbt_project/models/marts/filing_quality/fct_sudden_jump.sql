@@ -7,25 +7,29 @@
 with
 
 current_submissions as (
-    select * from {{ ref('stg_intake__submissions') }} where is_current
+    select * from {{ ref('stg_intake__submissions') }}
+    where is_current
 ),
 
 results as (
-    select * from {{ ref('stg_quality__rule_results') }} where rule_id = 'M009'
+    select * from {{ ref('stg_quality__rule_results') }}
+    where rule_id = 'M009'
 ),
 
 findings as (
     select
-        submission_id,
-        record_key,
+        quality_findings.submission_id,
+        quality_findings.record_key,
         cast(
             list_filter(
-                from_json(fields, '[{"field": "VARCHAR", "value": "VARCHAR"}]'), lambda f: f.field = 'robust_z'
+                from_json(quality_findings.fields, '[{"field": "VARCHAR", "value": "VARCHAR"}]'),
+                -- f is the lambda's parameter, not a table sqlfluff could resolve
+                lambda f: f.field = 'robust_z'  -- noqa: RF01
             )[1].value as {{ type_double() }}
         ) as robust_z,
-        message
-    from {{ ref('stg_quality__findings') }}
-    where rule_id = 'M009'
+        quality_findings.message
+    from {{ ref('stg_quality__findings') }} as quality_findings
+    where quality_findings.rule_id = 'M009'
 ),
 
 jumps as (
@@ -45,7 +49,12 @@ jumps as (
                          period='current_submissions.period') }}
     from current_submissions
     inner join results on current_submissions.submission_id = results.submission_id
-    {{ join_threshold('max_jumps', indicator=indicator_id, ent_type='current_submissions.ent_type', on_date='current_submissions.period_end') }}
+    {{ join_threshold(
+        'max_jumps',
+        indicator=indicator_id,
+        ent_type='current_submissions.ent_type',
+        on_date='current_submissions.period_end'
+    ) }}
 ),
 
 totals as (
@@ -58,7 +67,12 @@ totals as (
                          period='current_submissions.period') }}
     from current_submissions
     inner join findings on current_submissions.submission_id = findings.submission_id
-    {{ join_threshold('history_robust_z', indicator=indicator_id, ent_type='current_submissions.ent_type', on_date='current_submissions.period_end') }}
+    {{ join_threshold(
+        'history_robust_z',
+        indicator=indicator_id,
+        ent_type='current_submissions.ent_type',
+        on_date='current_submissions.period_end'
+    ) }}
 ),
 
 unioned as (

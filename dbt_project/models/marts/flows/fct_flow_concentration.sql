@@ -33,7 +33,7 @@ counterparty_amounts as (
 ranked as (
     select
         *,
-        row_number() over (partition by enterprise_id, period order by amount desc, counterparty) as amount_rank
+        row_number() over (partition by enterprise_id, period order by amount desc, counterparty asc) as amount_rank
     from counterparty_amounts
 ),
 

@@ -74,7 +74,12 @@ category_periods as (
     inner join category_appearances
         on outflow_totals.enterprise_id = category_appearances.enterprise_id
         and category_appearances.period_index <= outflow_totals.period_index
-    {{ join_threshold('max_history', indicator=indicator_id, ent_type='outflow_totals.ent_type', on_date='outflow_totals.period_end') }}
+    {{ join_threshold(
+        'max_history',
+        indicator=indicator_id,
+        ent_type='outflow_totals.ent_type',
+        on_date='outflow_totals.period_end'
+    ) }}
     where category_appearances.period_index >= outflow_totals.period_index - max_history.value
 ),
 
@@ -140,7 +145,13 @@ shares_scored as (
     from shares_with_noise as shares
     left join {{ robust_screen('shares_with_noise', 'history', two_sided=true, noise_sd='noise_sd') }} as history_screen
         on {{ screen_keys_match('shares', 'history_screen') }}
-    {{ join_threshold('min_outflow_legs', alias='min_legs', indicator=indicator_id, ent_type='shares.ent_type', on_date='shares.period_end') }}
+    {{ join_threshold(
+        'min_outflow_legs',
+        alias='min_legs',
+        indicator=indicator_id,
+        ent_type='shares.ent_type',
+        on_date='shares.period_end'
+    ) }}
 ),
 
 fatf_by_country as (
@@ -172,7 +183,7 @@ fatf_outflows as (
             "'; '",
             "order by cp_country") }} as countries
     from fatf_by_country
-    group by 1, 2
+    group by enterprise_id, period
 ),
 
 fatf_scored as (
@@ -195,7 +206,12 @@ fatf_scored as (
     left join fatf_outflows
         on outflow_totals.enterprise_id = fatf_outflows.enterprise_id
         and outflow_totals.period = fatf_outflows.period
-    {{ join_threshold('max_fatf_outflow', indicator=indicator_id, ent_type='outflow_totals.ent_type', on_date='outflow_totals.period_end') }}
+    {{ join_threshold(
+        'max_fatf_outflow',
+        indicator=indicator_id,
+        ent_type='outflow_totals.ent_type',
+        on_date='outflow_totals.period_end'
+    ) }}
 ),
 
 unioned as (

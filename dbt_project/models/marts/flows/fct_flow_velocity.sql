@@ -45,7 +45,11 @@ measured as (
         cast(null as {{ dbt.type_string() }}) as dimension_value,
         coalesce(flows.outflow, 0) as outflow,
         coalesce(average_balances.average_balance, 0) as average_balance,
-        {{ dbt.datediff('enterprise_periods.period_start', 'enterprise_periods.period_end', 'day') }} + 1 as period_days
+        {{ dbt.datediff(
+            'enterprise_periods.period_start',
+            'enterprise_periods.period_end',
+            'day'
+        ) }} + 1 as period_days
     from enterprise_periods
     left join flows
         on enterprise_periods.enterprise_id = flows.enterprise_id
@@ -60,7 +64,7 @@ velocity as (
     select
         measured.*,
         'velocity' as metric,
-        cast(outflow as {{ type_double() }}) / nullif(average_balance, 0) as value
+        cast(measured.outflow as {{ type_double() }}) / nullif(measured.average_balance, 0) as value
     from measured
 ),
 

@@ -51,7 +51,13 @@ screened as (
         history_screen.screen_n_values as history_days,
         {{ screen_evidence('history_screen', 'history', digits=4) }} as z_evidence
     from shares
-    {{ join_threshold('max_daily_share', alias='max_share', indicator=indicator_id, ent_type='shares.ent_type', on_date='shares.as_of_date') }}
+    {{ join_threshold(
+        'max_daily_share',
+        alias='max_share',
+        indicator=indicator_id,
+        ent_type='shares.ent_type',
+        on_date='shares.as_of_date'
+    ) }}
     left join {{ robust_screen('shares', 'history', day='as_of_date') }} as history_screen
         on {{ screen_keys_match('shares', 'history_screen', day='as_of_date') }}
 ),
@@ -96,10 +102,18 @@ flagged_days as (
     select
         enterprise_id,
         period,
-        {{ dbt.listagg("case when limit_fires then cast(as_of_date as " ~ dbt.type_string() ~ ") end", "', '", "order by as_of_date") }} as limit_days,
-        {{ dbt.listagg("case when z_fires then cast(as_of_date as " ~ dbt.type_string() ~ ") end", "', '", "order by as_of_date") }} as z_days
+        {{ dbt.listagg(
+            "case when limit_fires then cast(as_of_date as " ~ dbt.type_string() ~ ") end",
+            "', '",
+            "order by as_of_date"
+        ) }} as limit_days,
+        {{ dbt.listagg(
+            "case when z_fires then cast(as_of_date as " ~ dbt.type_string() ~ ") end",
+            "', '",
+            "order by as_of_date"
+        ) }} as z_days
     from screened
-    group by 1, 2
+    group by enterprise_id, period
 ),
 
 rolled_up as (

@@ -55,10 +55,10 @@ islands as (
     from (
         select
             clipped.*,
-            coalesce(max(ended) over (
-                partition by enterprise_id, period order by started, ended
+            coalesce(max(clipped.ended) over (
+                partition by clipped.enterprise_id, clipped.period order by clipped.started, clipped.ended
                 rows between unbounded preceding and 1 preceding
-            ), started) as previous_end
+            ), clipped.started) as previous_end
         from clipped
     ) as ordered
 ),
@@ -81,7 +81,12 @@ longest as (
         enterprise_id,
         period,
         max({{ minutes_between('started', 'ended') }}) as minutes,
-        {{ dbt.listagg("incident_id || ' ' || " ~ num_text(minutes_between('started', 'ended'), 0) ~ " || ' min'", "', '", "order by started", 10) }}
+        {{ dbt.listagg(
+            "incident_id || ' ' || " ~ num_text(minutes_between('started', 'ended'), 0) ~ " || ' min'",
+            "', '",
+            "order by started",
+            10
+        ) }}
             as outages
     from outages
     group by 1, 2
@@ -130,14 +135,19 @@ unioned as (
         cast(null as date),
         cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }}),
-        measures.longest_minutes,
-        measures.longest_minutes,
-        1,
-        max_outage_minutes.value,
+        measures.longest_minutes as value,
+        measures.longest_minutes as numerator,
+        1 as denominator,
+        max_outage_minutes.value as threshold,
         {{ threshold_status('measures.longest_minutes', 'max_outage_minutes') }},
         coalesce('unplanned outages: ' || measures.outages, 'no unplanned outage')
     from measures
-    {{ join_threshold('max_outage_minutes', indicator=indicator_id, ent_type='measures.ent_type', on_date='measures.period_end') }}
+    {{ join_threshold(
+        'max_outage_minutes',
+        indicator=indicator_id,
+        ent_type='measures.ent_type',
+        on_date='measures.period_end'
+    ) }}
 )
 
 {{ indicator_rows('unioned') }}

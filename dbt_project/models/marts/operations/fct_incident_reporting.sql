@@ -24,23 +24,55 @@ judged as (
         enterprise_periods.enterprise_id,
         enterprise_periods.period,
         incidents.incident_id,
-        {{ dbt.datediff('incidents.detected_at', 'incidents.reported_at', 'second') }} / 3600.0 as delay_hours,
+        {{ dbt.datediff(
+            'incidents.detected_at',
+            'incidents.reported_at',
+            'second'
+        ) }} / 3600.0 as delay_hours,
         (incidents.incident_type = 'outage' and not incidents.planned
-            and {{ compare(minutes_between(local_timestamp('incidents.started_at'), 'coalesce(' ~ local_timestamp('incidents.ended_at') ~ ', enterprise_periods.period_to)'), 'reportable_outage_minutes') }})
+            and {{ compare(
+                    minutes_between(
+                        local_timestamp('incidents.started_at'),
+                        'coalesce(' ~ local_timestamp('incidents.ended_at') ~ ', enterprise_periods.period_to)'
+                    ),
+                    'reportable_outage_minutes'
+                ) }})
         or coalesce({{ compare('incidents.records_leaked', 'reportable_records_leaked') }}, false)
         or incidents.severity in ('major', 'critical') as reportable,
         case
             when incidents.reported_at is not null
-                then {{ compare(dbt.datediff('incidents.detected_at', 'incidents.reported_at', 'second') ~ ' / 3600.0', 'max_report_hours') }}
-            else {{ compare(dbt.datediff(local_timestamp('incidents.detected_at'), 'enterprise_periods.period_to', 'second') ~ ' / 3600.0', 'max_report_hours') }}
+                then {{ compare(
+                        dbt.datediff('incidents.detected_at', 'incidents.reported_at', 'second') ~ ' / 3600.0',
+                        'max_report_hours'
+                    ) }}
+            else {{ compare(
+                    dbt.datediff(local_timestamp('incidents.detected_at'), 'enterprise_periods.period_to', 'second')
+                      ~ ' / 3600.0',
+                    'max_report_hours'
+                ) }}
         end as late
     from enterprise_periods
     inner join incidents
         on enterprise_periods.submission_id = incidents.submission_id
         and incidents.detected_date_sh between enterprise_periods.period_start and enterprise_periods.period_end
-    {{ join_threshold('reportable_outage_minutes', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    {{ join_threshold('reportable_records_leaked', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
-    {{ join_threshold('max_report_hours', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'reportable_outage_minutes',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
+    {{ join_threshold(
+        'reportable_records_leaked',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
+    {{ join_threshold(
+        'max_report_hours',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
 ),
 
 counts as (
@@ -50,7 +82,14 @@ counts as (
         sum(case when reportable then 1 else 0 end) as reportable,
         sum(case when reportable and late then 1 else 0 end) as late,
         max(case when reportable then delay_hours end) as max_delay_hours,
-        {{ dbt.listagg("case when reportable and late then incident_id || coalesce(' reported after ' || " ~ num_text('delay_hours', 1) ~ " || ' h', ' not reported') end", "', '", "order by incident_id", 10) }}
+        {{ dbt.listagg(
+            "case when reportable and late then incident_id || coalesce(' reported after ' || "
+              ~ num_text('delay_hours', 1)
+              ~ " || ' h', ' not reported') end",
+            "', '",
+            "order by incident_id",
+            10
+        ) }}
             as late_incidents
     from judged
     group by 1, 2
@@ -96,9 +135,9 @@ unioned as (
         cast(null as date),
         cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }}),
-        max_delay_hours,
-        max_delay_hours,
-        1,
+        max_delay_hours as value,
+        max_delay_hours as numerator,
+        1 as denominator,
         cast(null as {{ type_double() }}),
         case when max_delay_hours is null then 'NOT_APPLICABLE' else 'INFO' end,
         cast(reportable as {{ dbt.type_string() }}) || ' reportable incident(s) detected in the period'

@@ -42,7 +42,12 @@ platform_periods as (
             cast({{ dbt.dateadd('day', '1 - cast(window_days.value as integer)', 'enterprise_periods.period_end') }} as date)
         ) as window_start
     from enterprise_periods
-    {{ join_threshold('window_days', indicator=indicator_id, ent_type='enterprise_periods.ent_type', on_date='enterprise_periods.period_end') }}
+    {{ join_threshold(
+        'window_days',
+        indicator=indicator_id,
+        ent_type='enterprise_periods.ent_type',
+        on_date='enterprise_periods.period_end'
+    ) }}
     where enterprise_periods.ent_type in ('P2P', 'CF', 'WM')
 ),
 
@@ -140,7 +145,11 @@ measured as (
     from platform_periods
     left join account_minimum
         on platform_periods.submission_id = account_minimum.submission_id
-    group by 1, 2, 3, 4, 5, 6, 7, 8
+    group by
+        platform_periods.enterprise_id,
+        platform_periods.ent_type,
+        platform_periods.period,
+        platform_periods.period_end
 ),
 
 with_noise as (

@@ -36,7 +36,7 @@ changes as (
     select
         *,
         case
-            when lag(profile_hash) over (partition by enterprise_id order by period) is distinct from profile_hash
+            when (lag(profile_hash) over (partition by enterprise_id order by period) is distinct from profile_hash)
                 then 1 else 0
         end as starts_version
     from profile_periods

@@ -24,10 +24,14 @@ indicators as (
     select * from {{ ref('indicators') }}
 ),
 
+weight_types as (
+    select distinct ent_type from weights
+),
+
 applicable_families as (
-    select distinct family, ent_type
+    select distinct indicators.family, types.ent_type
     from indicators
-    inner join (select distinct ent_type from weights) as types
+    inner join weight_types as types
         on indicators.ent_types = '*'
         or ' ' || indicators.ent_types || ' ' like '% ' || types.ent_type || ' %'
 ),

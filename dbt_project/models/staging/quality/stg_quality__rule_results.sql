@@ -19,7 +19,7 @@ latest as (
     from results
     qualify row_number() over (
         partition by submission_id, rule_id
-        order by attempt desc, evaluated_at desc, status
+        order by attempt desc, evaluated_at desc, status asc
     ) = 1
 )
 
