@@ -47,13 +47,16 @@ demo: setup dbt-parse
 	$(BIN)/suptech summary --home "$(DEMO_HOME)"
 	$(BIN)/python -m pipelines.portal.demo --home "$(DEMO_HOME)"
 
-test: setup setup-browser setup-web dbt-parse
-	$(BIN)/ruff check pipelines tests bench
+test: setup setup-browser setup-web dbt-parse lint
 	$(BIN)/pytest -q -n 2 --durations=15
 
+# The static checks of `make test` (and of the pre-commit hooks): ruff lint and format, mypy over pipelines/
+# (pyproject.toml [tool.mypy]), sqlfluff over the dbt models (.sqlfluff: dbt templater, DuckDB dialect).
 lint: setup
 	$(BIN)/ruff check pipelines tests bench
 	$(BIN)/ruff format --check pipelines tests bench
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint dbt_project/models
 
 format: setup
 	$(BIN)/ruff format pipelines tests bench
