@@ -448,9 +448,9 @@ def create_app(home: Home | str | Path | None = None, limits: Limits | None = No
     def unknown_api_path(rest: str, user: Annotated[User, Depends(current_user)]) -> None:
         raise HTTPException(404, f"no API path /api/{rest}: see /docs")
 
-    from pipelines.portal import web
+    from pipelines.portal.web.app import install
 
-    web.install(app, home, store, limits)  # the portal's pages, and a session-guarded 404 for any other path
+    install(app, home, store, limits)  # the portal's pages, and a session-guarded 404 for any other path
     return app
 
 

@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from pipelines.portal.web import charts, sqlpage
+import pipelines.portal.web.charts as charts
+import pipelines.portal.web.sqlpage as sqlpage
 from pipelines.portal.web.common import ROW_LIMIT, TOP_N, Web, column, one_row, periods, rows, scalar
 
 

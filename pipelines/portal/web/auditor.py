@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+import pipelines.portal.web.charts as charts
 from pipelines.intake.package import SUBMISSION_ID
 from pipelines.portal import access_log
-from pipelines.portal.web import charts
 from pipelines.portal.web.common import (
     ROW_LIMIT,
     SAFE_NAME,

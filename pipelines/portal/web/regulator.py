@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+import pipelines.portal.web.charts as charts
 from pipelines.home import Home
-from pipelines.portal.web import charts
 from pipelines.portal.web.common import TOP_N, Web, column, rows, scalar
 
 
