@@ -37,6 +37,14 @@ def test_every_question_runs_on_the_published_snapshot(snapshot, period) -> None
         assert df.width > 0, q.id
 
 
+def test_every_question_has_an_answer_in_some_period(snapshot) -> None:
+    """A query that runs but never returns a row (a wrong column, a filter nothing meets) answers nothing:
+    on a market with every irregularity class injected, each question finds rows in at least one period."""
+    con, _ = snapshot
+    empty = [q.id for q in load_questions() if all(run_question(con, q, p).height == 0 for p in PERIODS)]
+    assert not empty, f"questions with no answer in {PERIODS}: {empty}"
+
+
 def test_reserve_breaches_of_the_quarter_are_the_injected_cases(snapshot) -> None:
     con, truth = snapshot
     q3 = {

@@ -64,7 +64,7 @@ def register_submission(
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not all((p / "manifest.json").exists() for p in PACKAGES):
-        pytest.skip(f"example packages not found under {EXAMPLES}")
+        pytest.fail(f"example packages not found under {EXAMPLES}: ../shared must sit beside the project")
     root = tmp_path_factory.mktemp("dbt_examples")
     home = Home.resolve(root).ensure()
     path = home.warehouse

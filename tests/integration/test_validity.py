@@ -19,13 +19,11 @@ from pipelines.contracts import load_contracts
 from pipelines.quality.findings import FINDING_CAP
 from pipelines.quality.validity import applicable_rules, run_validity_stage, validate
 from pipelines.warehouse.schema import create_schema
+from tests.support import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "examples"  # shared/ beside the repo
 PAY = EXAMPLES / "PAY0001" / "PAY0001-2026-10-v1"
 P2P = EXAMPLES / "P2P0001" / "P2P0001-2026-10-v1"
 FOUND_AT = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
-
-pytestmark = pytest.mark.skipif(not PAY.exists(), reason="shared/spec/examples not found")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from starlette.routing import Mount
 
 from pipelines.portal import access_log
 from pipelines.portal.api import is_open_path
-from pipelines.portal.web import ROLE_HOME
+from pipelines.portal.web.common import ROLE_HOME
 from tests.portal.conftest import ALERT_ID, P2P, PASSWORD, PAY, PAYLOAD, PortalWorld, csrf_of, login_csrf
 from tests.portal.helpers import manifest_for, zip_entries, zip_folder
 from tests.support import copy_example, refresh_manifest
