@@ -106,15 +106,61 @@ def _print_table(data: dict) -> None:
     )
 
 
+def _evaluate_labels(home_dir, labels_path: Path, as_json: bool) -> None:
+    from pipelines.evaluate.ranking import evaluate_labels, pseudonymise, read_labels, snapshot_key_id
+    from pipelines.warehouse.db import connect_reader
+    from pipelines.warehouse.pseudonym import key_id, load_key
+
+    home = Home.resolve(home_dir)
+    labels = read_labels(labels_path)
+    con = connect_reader(home, "analyst")
+    try:
+        kid = snapshot_key_id(con)
+        if kid is not None:
+            key = load_key(home)
+            if key_id(key) != kid:
+                raise click.ClickException(
+                    "the snapshot's party ids were made with another pseudonym key than this home's: "
+                    "label ids cannot be matched (set $SUPTECH_PSEUDONYM_KEY to the publishing key)"
+                )
+            labels = pseudonymise(labels, key)
+        data = evaluate_labels(con, labels)
+    finally:
+        con.close()
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    for name in (
+        "k",
+        "precision_at_k",
+        "baseline_precision_at_k",
+        "flagged",
+        "flagged_precision",
+        "flagged_recall",
+    ):
+        value = data[name]
+        out.print(
+            f"{name}: {'-' if value is None else (f'{value:.3f}' if isinstance(value, float) else value)}"
+        )
+
+
 def register(cli: click.Group) -> None:
     @cli.command()
     @home_option
     @click.option(
         "--truth",
         "truth_path",
-        required=True,
+        default=None,
         type=click.Path(exists=True, dir_okay=False),
-        help="Ground-truth JSON Lines file written by `suptech synth`.",
+        help="Ground-truth JSON Lines file written by `suptech synth` (optional when --labels is given).",
+    )
+    @click.option(
+        "--labels",
+        "labels_path",
+        default=None,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Party labels, JSON Lines with enterprise_id, party_id, is_laundering: score the party risk "
+        "ranking and the AML alerts against them instead of a ground truth.",
     )
     @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
     @click.option(
@@ -123,7 +169,7 @@ def register(cli: click.Group) -> None:
         help="Exit 1 unless every class reaches recall >= 0.95 and precision >= 0.90 and the clean "
         "submissions have no error and warnings on <= 1% of them (targets.md D1).",
     )
-    def evaluate(home_dir, truth_path, as_json, check) -> None:
+    def evaluate(home_dir, truth_path, labels_path, as_json, check) -> None:
         """Recall per injected class and precision per flag id of the published snapshot's findings and
         alerts against a ground truth, plus the clean-run figures. Reads the auditor snapshot: the truth
         names filed record keys, which the analysts' snapshot holds only as pseudonyms.
@@ -133,8 +179,25 @@ def register(cli: click.Group) -> None:
           suptech synth --preset tiny --seed 7 && suptech run --backfill
           suptech evaluate --truth var/truth/truth-tiny-7.jsonl --check
 
+        With --labels (party labels of a mapped dataset), reads the analysts' snapshot instead and prints
+        k (labelled laundering parties), precision_at_k of the party risk ranking
+        (marts.fct_aml_party_risk, each party's highest score), baseline_precision_at_k (parties ranked by
+        their legs), and flagged / flagged_precision / flagged_recall of the parties AML alerts name. Label
+        ids are pseudonymised with the home's key, as the snapshot's party ids are.
+
+        \b
+        Example:
+          suptech evaluate --labels amlsim-labels.jsonl --json
+
         Exit codes: 0 evaluated (and, with --check, targets met), 1 targets missed or no snapshot.
         """
+        if labels_path is not None:
+            if truth_path is not None:
+                raise click.UsageError("give --truth or --labels, not both")
+            _evaluate_labels(home_dir, Path(labels_path), as_json)
+            return
+        if truth_path is None:
+            raise click.UsageError("give --truth FILE (or --labels FILE)")
         from pipelines.evaluate.detection import evaluate as run_evaluation
         from pipelines.evaluate.detection import read_truth
         from pipelines.warehouse.db import connect_reader

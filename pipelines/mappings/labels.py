@@ -82,3 +82,47 @@ def table(scores: list[Score]) -> str:
             f"| {s.indicator} | {s.flagged} | {s.true_flags} | {s.positives} | {s.precision:.3f} | {s.recall:.3f} |"
         )
     return "\n".join(lines)
+
+
+def party_labels(dataset: str, data_root: Path) -> pl.DataFrame:
+    """The dataset's labels per party (enterprise_id, party_id, is_laundering), as `suptech evaluate --labels`
+    reads them. Party labels (AMLSim isFraud accounts) as they are; transaction labels (PaySim isFraud) give
+    every party at either end of a labelled transaction (the account drained and the one it went to)."""
+    cfg = load_config(dataset)
+    eid, label = cfg["enterprise_id"], cfg["label"]
+    prefix = cfg.get("key_prefix", "")
+    if label["level"] == "transaction":
+        mv = movements(cfg, data_root)
+        raw = pl.read_csv(data_root / cfg["source"], infer_schema_length=10_000).with_row_index(
+            "src_row", offset=1
+        )
+        positive = set(raw.filter(pl.col(label["column"]).cast(pl.Float64) > 0)["src_row"].to_list())
+        mv = mv.with_columns(pos=pl.col("src_row").is_in(list(positive)))
+        ends = pl.concat(
+            [
+                mv.select(party_id="origin", pos="pos"),
+                mv.filter(~pl.col("is_self")).select(party_id="counterparty", pos="pos"),
+            ]
+        )
+        parties = ends.group_by("party_id").agg(is_laundering=pl.col("pos").any())
+    else:
+        nodes = pl.read_csv(data_root / label["file"])
+        parties = nodes.select(
+            party_id=pl.lit(prefix) + pl.col(label["key"]).cast(pl.String),
+            is_laundering=pl.col(label["column"]) > 0,
+        )
+    return parties.select(pl.lit(eid).alias("enterprise_id"), "party_id", "is_laundering").sort("party_id")
+
+
+def write_party_labels(dataset: str, data_root: Path, path: Path) -> int:
+    """Write party_labels() as JSON Lines; returns the number of labelled laundering parties."""
+    labels = party_labels(dataset, data_root)
+    labels.write_ndjson(path)
+    return int(labels["is_laundering"].sum())
+
+
+if __name__ == "__main__":  # python -m pipelines.mappings.labels DATASET OUT.jsonl [DATA_ROOT]
+    import sys
+
+    root = Path(sys.argv[3]) if len(sys.argv) > 3 else Path("/work/shared/data")
+    print(write_party_labels(sys.argv[1], root, Path(sys.argv[2])))
