@@ -92,15 +92,23 @@ def as_of_text(as_of: datetime) -> str:
 
 @contextmanager
 def _warehouse_env(warehouse: Path) -> Iterator[None]:
-    previous = os.environ.get(WAREHOUSE_ENV)
-    os.environ[WAREHOUSE_ENV] = str(warehouse)
+    """$SUPTECH_WAREHOUSE and DuckDB's memory_limit, threads and temp_directory (decided by
+    pipelines/warehouse/settings.py, read by profiles.yml) for one invocation, restored afterwards."""
+    from pipelines.warehouse.settings import resolve
+
+    settings = resolve(warehouse)
+    settings.temp_directory.parent.mkdir(parents=True, exist_ok=True)
+    values = {WAREHOUSE_ENV: str(warehouse), **settings.dbt_env()}
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(WAREHOUSE_ENV, None)
-        else:
-            os.environ[WAREHOUSE_ENV] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _release_warehouse() -> None:

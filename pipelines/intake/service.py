@@ -53,12 +53,12 @@ from pipelines.warehouse.db import fetch_one
 
 Progress = Callable[[str, int, int], None]
 
-INTAKE_MEMORY_LIMIT = "1500MB"
-
-
 def intake_memory_limit() -> str:
-    """DuckDB's memory cap during intake: $SUPTECH_INTAKE_MEMORY_LIMIT, default 1500MB (P7 asks <= 4 GB peak)."""
-    return os.environ.get("SUPTECH_INTAKE_MEMORY_LIMIT", INTAKE_MEMORY_LIMIT)
+    """DuckDB's memory cap during intake: $SUPTECH_INTAKE_MEMORY_LIMIT, default 1500MB (P7 asks <= 4 GB peak).
+    Decided with the writer's other DuckDB settings in pipelines/warehouse/settings.py."""
+    from pipelines.warehouse.settings import intake_memory_limit as configured
+
+    return configured()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ import duckdb
 
 from pipelines.home import Home
 from pipelines.warehouse.schema import create_schema
+from pipelines.warehouse.settings import apply as apply_settings
+from pipelines.warehouse.settings import resolve as resolve_settings
 
 SNAPSHOT_NAME = "suptech.duckdb"
 AUDITOR_SNAPSHOT_NAME = "auditor.duckdb"
@@ -62,10 +64,14 @@ def writer_lock(home: Home, timeout_s: float | None = None) -> Iterator[None]:
 
 @contextmanager
 def connect_writer(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the live warehouse, closed on exit whatever happens."""
+    """A read-write connection to the live warehouse, closed on exit whatever happens, with DuckDB's
+    memory_limit, threads and temp_directory from pipelines/warehouse/settings.py."""
     home.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    settings = resolve_settings(home.warehouse)  # memory_limit, threads, temp_directory: settings.py
+    settings.temp_directory.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(home.warehouse))
     try:
+        apply_settings(con, settings)
         con.execute("set TimeZone = 'UTC'")
         con.execute("set enable_progress_bar = false")
         # one commit per submission: avoid a checkpoint at nearly every commit (measured: -20% intake time)
