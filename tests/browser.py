@@ -37,6 +37,7 @@ class PageResult:
     failed_requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # the elements matching each selector of `count`
 
     @property
     def ok(self) -> bool:
@@ -55,9 +56,17 @@ def chromium_path() -> str:
 
 
 def render_offline(
-    html: Path, screenshot: Path | None = None, *, width: int = 1280, wait_ms: int = 300
+    html: Path,
+    screenshot: Path | None = None,
+    *,
+    width: int = 1280,
+    wait_ms: int = 300,
+    wait_for: str | None = None,
+    count: tuple[str, ...] = (),
 ) -> PageResult:
-    """Load `html` from disk with every non-file request aborted; screenshot the full page if asked."""
+    """Load `html` from disk with every non-file request aborted; screenshot the full page if asked.
+    `wait_for`: a JavaScript expression to wait for (up to 20 s) after the load; `count`: CSS selectors whose
+    matches are counted into `counts`."""
     from playwright.sync_api import sync_playwright
 
     html = Path(html).resolve()
@@ -83,11 +92,18 @@ def render_offline(
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
             page.goto(html.as_uri(), wait_until="load")
+            if wait_for:
+                page.wait_for_function(wait_for, timeout=20_000)
             page.wait_for_timeout(wait_ms)
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
-            result = PageResult(title=page.title(), text=page.inner_text("body"), requests=list(requests))
+            result = PageResult(
+                title=page.title(),
+                text=page.inner_text("body"),
+                requests=list(requests),
+                counts={selector: page.locator(selector).count() for selector in count},
+            )
         finally:
             browser.close()
     # A blocked request is reported by both the route and requestfailed: keep one line per URL.

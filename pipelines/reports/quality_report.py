@@ -1,5 +1,5 @@
-"""The auditor's quality report of a period (rules.md, "Findings and edit reports"): one self-contained HTML
-page (inline CSS and SVG, no script, no network) written to <reports>/quality/<period>.html with
+"""The auditor's quality report of a period (rules.md, "Findings and edit reports"): one static HTML page
+(inline CSS, no network) written to <reports>/quality/<period>.html with
 
 - submission status by enterprise (versions, current status, quality score),
 - late and missing filings (marts.fct_filing_timeliness),
@@ -8,7 +8,9 @@ page (inline CSS and SVG, no script, no network) written to <reports>/quality/<p
 - acknowledged warnings with their reasons (intake.acknowledgements),
 - a relative link to the Great Expectations Data Docs (<reports>/gx_docs/index.html) when they are built.
 
-Read from the published snapshot; a section whose table is not there says so instead of failing.
+Read from the published snapshot; a section whose table is not there says so instead of failing. The hit-rate
+chart is the auditor's portal chart (pipelines/reports/charts.py `rule_hit_rates`: same query, same spec),
+drawn by the vega scripts copied into <reports>/assets/ (pipelines/reports/chart_scripts.py).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+import pipelines.reports.charts as charts
 from pipelines.quality.catalog import load_catalog
+from pipelines.reports.chart_scripts import installed_scripts, script_tags, write_report_scripts
 from pipelines.reports.supervision_report import CSS, _q, _tables, html_table
-from pipelines.reports.svg_charts import hbar_chart
 
 GX_DOCS = Path("..") / "gx_docs" / "index.html"  # relative to <reports>/quality/<period>.html
 
@@ -35,7 +38,9 @@ class QualityReport:
         reports_dir: Path | None = None,
         *,
         as_of: datetime | None = None,
+        scripts: list[str] | None = None,
     ):
+        self.scripts = installed_scripts() if scripts is None else scripts
         self.as_of = as_of  # the cycle's clock (never the wall clock: two runs give the same bytes)
         self.con = con
         self.period = period
@@ -127,19 +132,9 @@ class QualityReport:
             "findings",
             "skipped",
         )
-        hits = (
-            df.filter(pl.col("with_findings") > 0)
-            .sort(["hit_rate", "rule_id"], descending=[True, False])
-            .head(20)
-        )
-        chart = (
-            hbar_chart(
-                [(r, float(v)) for r, v in hits.select("rule_id", "hit_rate").iter_rows()],
-                "Hit rate (share of evaluated submissions with findings)",
-            )
-            if hits.height
-            else "<p>No rule found anything this period.</p>"
-        )
+        # the auditor's portal home shows the same chart for the same period
+        spec = charts.rule_hit_rates(self.con, self.period)
+        chart = charts.chart_div(spec) if spec else "<p>No rule found anything this period.</p>"
         return head + chart + html_table(df)
 
     def resubmissions(self) -> str:
@@ -237,6 +232,7 @@ class QualityReport:
             f"<h1>Filing quality report — {escape(self.period)}</h1>"
             f"<p class='muted'>Generated for {stamp} from the published snapshot.</p><nav>{nav}</nav>"
             + "".join(sections)
+            + script_tags(self.scripts)
             + "</body></html>"
         )
 
@@ -249,6 +245,8 @@ def write_quality_report(
     target = reports_dir / "quality" / f"{period}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(QualityReport(con, period, reports_dir, as_of=as_of).render(), encoding="utf-8")
+    scripts = write_report_scripts(reports_dir)
+    page = QualityReport(con, period, reports_dir, as_of=as_of, scripts=scripts).render()
+    tmp.write_text(page, encoding="utf-8")
     tmp.replace(target)
     return target

@@ -1,4 +1,4 @@
-"""The supervision report of one period: one self-contained HTML file (inline CSS and SVG, no scripts).
+"""The supervision report of one period: one static HTML file (inline CSS) with the portal's charts.
 
     path = write_supervision_report(con, home.reports, "2026-10")   # <reports>/supervision/2026-10.html
 
@@ -7,6 +7,12 @@ Read from the published snapshot. Sections are data-driven: alerts by family and
 indicator mart appears without code changes. The charts (reserve coverage, flow direction, complaint rates
 against peers, overdue buckets and roll rates, AML alerts) each show "no data" when their indicator has
 no rows. Every alert links to a drill-down with the indicator rows and evidence rows behind it.
+
+The charts are the portal's: Vega-Lite specs from pipelines/reports/charts.py (the charts both show come
+from the same function with the same query, so they never disagree), embedded as
+`<div class="chart" data-vl="…">` and drawn by the vega scripts copied into `<reports>/assets/`
+(pipelines/reports/chart_scripts.py; no CDN, nothing fetched). Readable at 2,000 enterprises: distributions
+and top-N, never one bar per enterprise.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.reports.svg_charts import PALETTE, grouped_bar_chart, hbar_chart, line_chart
+import pipelines.reports.charts as charts
+from pipelines.reports.chart_scripts import installed_scripts, script_tags, write_report_scripts
 
 EVIDENCE_ROWS = 40  # per alert and evidence table
 RANKING_ROWS = 20
@@ -31,7 +38,8 @@ table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
 th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
 th{background:#eef3fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .BREACH{color:#fff;background:#b23b3b}.WARN{background:#f4c542}
-.muted{color:#777}.charts{display:flex;flex-wrap:wrap;gap:1em}
+.muted{color:#777}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:1em}
+.chart{width:100%;min-height:120px;margin:.5em 0}
 details{margin:.3em 0;border-left:3px solid #ccc;padding-left:.6em}summary{cursor:pointer}
 nav a{margin-right:1em}
 """
@@ -89,8 +97,16 @@ def _no_data(title: str) -> str:
 class SupervisionReport:
     """Collects the sections of one period's report from an open read-only connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, period: str, *, as_of: datetime | None = None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        period: str,
+        *,
+        as_of: datetime | None = None,
+        scripts: list[str] | None = None,
+    ) -> None:
         self.con, self.period = con, period
+        self.scripts = installed_scripts() if scripts is None else scripts
         self.as_of = as_of  # the cycle's clock (never the wall clock: two runs give the same bytes)
         self.marts = _tables(con, "marts")
         self.has_values = "fct_indicator_values" in self.marts
@@ -145,21 +161,11 @@ class SupervisionReport:
             parts.append("<p>No alerts for this period.</p>")
             return "".join(parts)
         by = alerts.group_by("family", "severity").len().sort("family")
-        families = sorted({f or "?" for f in by["family"].to_list()})
-        series = {
-            sev: [
-                float(by.filter((pl.col("family") == f) & (pl.col("severity") == sev))["len"].sum()) or None
-                for f in families
-            ]
-            for sev in ("BREACH", "WARN")
-        }
         table = by.pivot(on="severity", index="family", values="len").fill_null(0).sort("family")
         parts += [
-            "<h3>Alerts by family and severity</h3><div class='charts'>",
-            grouped_bar_chart(
-                families, series, "Alerts by family (BREACH, WARN)", width=520, colors=("#b23b3b", "#e0a526")
-            ),
-            "</div>",
+            "<h3>Alerts by family and severity</h3>",
+            # the analyst's alert list filtered to this period shows the same chart
+            charts.chart_div(charts.alerts_by_family(self.con, *charts.alert_filters(period=self.period))),
             html_table(table),
         ]
         return "".join(parts)
@@ -187,18 +193,17 @@ class SupervisionReport:
             ranking = total.select("enterprise_id", "score", "breaches", "warnings").join(
                 by_family, on="enterprise_id", how="left"
             )
-            items = [
-                (str(e), float(v or 0))
-                for e, v in ranking.head(RANKING_ROWS).select("enterprise_id", "score").iter_rows()
-            ]
             parts.append(
                 "<p>Composite risk score 0–100 (<code>marts.fct_risk_scores</code>, family ALL), "
                 "with each family's score (min(1, BREACH + 0.3 × WARN) × 100) beside it.</p>"
             )
-            if items:
-                parts.append(
-                    hbar_chart(items, f"Top {len(items)} risk scores, {self.period}", color=PALETTE[3])
-                )
+            # the regulator's page shows the same two charts for the same period
+            parts += [
+                "<div class='charts'>",
+                charts.chart_div(charts.risk_distribution(self.con, self.period)),
+                charts.chart_div(charts.risk_top(self.con, self.period)),
+                "</div>",
+            ]
             parts.append(html_table(ranking, max_rows=RANKING_ROWS))
             return "".join(parts)
         parts.append(
@@ -219,27 +224,21 @@ class SupervisionReport:
         parts.append(html_table(rank, max_rows=RANKING_ROWS))
         return "".join(parts)
 
-    def chart_reserves(self) -> str:
-        periods = self.periods_up_to()
-        df = self.values(
-            "RES-001",
-            "metric = 'coverage_ratio_worst_day' and period between ? and ?",
-            [periods[0], self.period],
+    def distribution(self, indicator_id: str, metric: str, what: str) -> str:
+        """The analyst's indicator page (/analyst/indicators/<id>?period=&metric=): the same chart."""
+        values = charts.indicator_values(self.con, indicator_id, self.period, metric)
+        if not values:
+            return _no_data(f"{what} ({indicator_id})")
+        below = sum(1 for v in values if v["status"] == "BREACH")
+        return (
+            charts.chart_div(charts.indicator_distribution(indicator_id, metric, values))
+            + f"<p class='muted'>{len(values)} enterprises, {below} in BREACH; the dashed line is the usual "
+            "threshold. The portal's indicator page lists the top and bottom enterprises and searches them.</p>"
         )
-        if df.is_empty():
-            return _no_data("Reserve coverage (RES-001)")
-        series = {
-            ent: [next(iter(g.filter(pl.col("period") == p)["value"].to_list()), None) for p in periods]
-            for ent, g in sorted(df.group_by("enterprise_id"), key=lambda kv: kv[0][0])
-            for ent in [ent[0]]
-        }
-        thr = df["threshold"].drop_nulls()
-        return line_chart(
-            periods,
-            series,
-            "Reserve coverage, worst day of the month, per payment institution (RES-001)",
-            threshold=float(thr[0]) if len(thr) else None,
-            width=700,
+
+    def chart_reserves(self) -> str:
+        return self.distribution(
+            "RES-001", "coverage_ratio_worst_day", "Reserve coverage, worst day of the month"
         )
 
     def chart_flows(self) -> str:
@@ -248,44 +247,44 @@ class SupervisionReport:
         )
         if df.is_empty():
             return _no_data("Capital flow direction (FLOW-001)")
-        charts = []
+        out = []
         for dim, title in (
             ("cp_sector", "Outflow by counterparty sector"),
             ("cp_region", "Outflow by counterparty region (top 12)"),
-            ("cp_country", "Outflow by counterparty country"),
+            ("cp_country", "Outflow by counterparty country (top 12)"),
             ("is_cross_border", "Outflow: cross-border or domestic"),
         ):
             agg = (
                 df.filter(pl.col("dimension") == dim)
                 .group_by("dimension_value")
-                .agg(pl.col("value").sum())
-                .sort(["value", "dimension_value"], descending=[True, False])
+                .agg(outflow_cny=pl.col("value").sum())
+                .sort(["outflow_cny", "dimension_value"], descending=[True, False])
                 .head(12)
             )
             if not agg.is_empty():
-                items = [(str(k), float(v)) for k, v in agg.iter_rows()]
-                charts.append(hbar_chart(items, f"{title}, CNY, {self.period}", width=520))
-        return "".join(charts)
+                spec = charts.counts(
+                    f"{title}, CNY, {self.period}", agg.to_dicts(), "dimension_value", "outflow_cny"
+                )
+                out.append(charts.chart_div(spec))
+        return "".join(out)
 
     def chart_complaints(self) -> str:
-        df = self.values("CPL-001", "metric = 'complaints_per_10k_customers' and period = ?", [self.period])
-        if df.is_empty():
-            return _no_data("Complaint rates (CPL-001)")
-        types = _q(self.con, "select distinct enterprise_id, ent_type from intake.submissions")
-        df = (
-            df.join(types, on="enterprise_id", how="left")
-            .with_columns(peer_median=pl.col("value").median().over("ent_type"))
-            .sort("enterprise_id")
-        )
-        return grouped_bar_chart(
-            df["enterprise_id"].to_list(),
-            {
-                "complaints per 10k customers": df["value"].to_list(),
-                "peer median (same type)": df["peer_median"].to_list(),
-            },
-            f"Complaint rates against peers, {self.period} (CPL-001)",
-            width=1000,
-        )
+        out = [self.distribution("CPL-001", "complaints_per_10k_customers", "Complaint rates")]
+        values = charts.indicator_values(self.con, "CPL-001", self.period, "complaints_per_10k_customers")
+        if values:
+            peers = (
+                pl.DataFrame(values, infer_schema_length=None)
+                .group_by("ent_type")
+                .agg(
+                    enterprises=pl.len(),
+                    p10=pl.col("value").quantile(0.1),
+                    median=pl.col("value").median(),
+                    p90=pl.col("value").quantile(0.9),
+                )
+                .sort("ent_type", nulls_last=True)
+            )
+            out += ["<p>Complaints per 10k customers by peer group (enterprise type):</p>", html_table(peers)]
+        return "".join(out)
 
     def chart_credit(self) -> str:
         out = []
@@ -297,27 +296,17 @@ class SupervisionReport:
         if df.is_empty():
             out.append(_no_data("Overdue buckets (CRD-001)"))
         else:
-            buckets = sorted(set(df["dimension_value"].to_list()))
-            ents = sorted(set(df["enterprise_id"].to_list()))
-            series = {
-                b: [
-                    next(
-                        iter(
-                            df.filter((pl.col("enterprise_id") == e) & (pl.col("dimension_value") == b))[
-                                "value"
-                            ].to_list()
-                        ),
-                        None,
-                    )
-                    for e in ents
-                ]
-                for b in buckets
-            }
-            out.append(
-                grouped_bar_chart(
-                    ents, series, f"Overdue principal share by bucket, {self.period} (CRD-001)", width=1000
-                )
+            rows = df.select("enterprise_id", "dimension_value", "value").drop_nulls("value")
+            spec = charts.boxplot(
+                f"Overdue principal share by bucket over {df['enterprise_id'].n_unique()} lenders, "
+                f"{self.period} (CRD-001)",
+                rows.rename(
+                    {"dimension_value": "overdue_bucket", "value": "overdue_principal_share"}
+                ).to_dicts(),
+                "overdue_bucket",
+                "overdue_principal_share",
             )
+            out.append(charts.chart_div(spec))
         periods = self.periods_up_to()
         rolls = self.values(
             "CRD-002", "metric = 'roll_rate' and period between ? and ?", [periods[0], self.period]
@@ -325,22 +314,23 @@ class SupervisionReport:
         if rolls.is_empty():
             out.append(_no_data("Roll rates (CRD-002)"))
         else:
-            avg = rolls.group_by("period", "dimension_value").agg(pl.col("value").mean())
-            series = {
-                str(t): [
-                    next(
-                        iter(
-                            avg.filter((pl.col("period") == p) & (pl.col("dimension_value") == t))[
-                                "value"
-                            ].to_list()
-                        ),
-                        None,
+            avg = (
+                rolls.group_by("period", "dimension_value")
+                .agg(average_roll_rate=pl.col("value").mean())
+                .rename({"dimension_value": "transition"})
+                .sort("period", "transition")
+            )
+            out.append(
+                charts.chart_div(
+                    charts.lines(
+                        "Average roll rate by transition (CRD-002)",
+                        avg.to_dicts(),
+                        "period",
+                        "average_roll_rate",
+                        "transition",
                     )
-                    for p in periods
-                ]
-                for t in sorted(set(avg["dimension_value"].to_list()), key=str)
-            }
-            out.append(line_chart(periods, series, "Average roll rate by transition (CRD-002)"))
+                )
+            )
         return "".join(out)
 
     def chart_aml(self, alerts: pl.DataFrame) -> str:
@@ -350,34 +340,44 @@ class SupervisionReport:
         if aml.is_empty():
             out.append(_no_data("AML alerts"))
         else:
-            counts = (
-                aml.group_by("indicator_id", "indicator_name")
+            by = (
+                aml.group_by("indicator_id", "indicator_name", "severity")
                 .len()
-                .sort(["len", "indicator_id"], descending=[True, False])
+                .select(
+                    typology=pl.concat_str(
+                        [pl.col("indicator_id"), pl.col("indicator_name").fill_null("")], separator=" "
+                    ),
+                    severity="severity",
+                    alerts="len",
+                )
+                .sort("typology", "severity")
             )
-            items = [(f"{i} {n or ''}", float(c)) for i, n, c in counts.iter_rows()]
-            out.append(hbar_chart(items, f"AML alerts by typology, {self.period}", color=PALETTE[4]))
+            spec = charts.counts(
+                f"AML alerts by typology, {self.period}",
+                by.to_dicts(),
+                "typology",
+                "alerts",
+                "severity",
+                charts.SEVERITY_COLOURS,
+            )
+            out.append(charts.chart_div(spec))
         if self.has_alerts:
             periods = self.periods_up_to(6)
             history = _q(
                 self.con,
-                "select period, indicator_id, count(*) as n from marts.fct_alerts where family = 'AML' "
-                "and period between ? and ? group by 1, 2",
+                "select period, indicator_id, count(*) as alerts from marts.fct_alerts where family = 'AML' "
+                "and period between ? and ? group by 1, 2 order by 1, 2",
                 [periods[0], self.period],
             )
             if not history.is_empty():
-                ids = sorted(set(history["indicator_id"].to_list()))
-                series = {
-                    i: [
-                        float(
-                            history.filter((pl.col("period") == p) & (pl.col("indicator_id") == i))["n"].sum()
-                        )
-                        or None
-                        for p in periods
-                    ]
-                    for i in ids
-                }
-                out.append(grouped_bar_chart(periods, series, "AML alerts by typology and period", width=640))
+                spec = charts.lines(
+                    "AML alerts by typology and period",
+                    history.to_dicts(),
+                    "period",
+                    "alerts",
+                    "indicator_id",
+                )
+                out.append(charts.chart_div(spec))
         return "".join(out)
 
     def families(self) -> str:
@@ -535,14 +535,19 @@ class SupervisionReport:
             f"<p class='muted'>Warehouse as of {escape(str(as_of) if as_of else 'n/a')}; generated "
             + (f"for the cycle of {self.as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC " if self.as_of else "")
             + f"from the published snapshot. {alerts.height} alerts.</p>"
-            f"<nav>{nav}</nav>{links}{''.join(sections)}</body></html>"
+            f"<nav>{nav}</nav>{links}{''.join(sections)}{script_tags(self.scripts)}</body></html>"
         )
 
 
 def render_supervision_report(
-    con: duckdb.DuckDBPyConnection, period: str, *, as_of: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    *,
+    as_of: datetime | None = None,
+    scripts: list[str] | None = None,
 ) -> str:
-    return SupervisionReport(con, period, as_of=as_of).render()
+    """The page; `scripts`: the chart scripts it loads from ../assets/ (default: those installed)."""
+    return SupervisionReport(con, period, as_of=as_of, scripts=scripts).render()
 
 
 def write_supervision_report(
@@ -553,6 +558,7 @@ def write_supervision_report(
     target = reports_dir / "supervision" / f"{period}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(render_supervision_report(con, period, as_of=as_of), encoding="utf-8")
+    scripts = write_report_scripts(reports_dir)
+    tmp.write_text(render_supervision_report(con, period, as_of=as_of, scripts=scripts), encoding="utf-8")
     tmp.replace(target)
     return target

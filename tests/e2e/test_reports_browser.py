@@ -27,8 +27,17 @@ def test_supervision_report_renders_offline_with_its_alerts(tiny_cycle) -> None:
     truth = read_truth(tiny_cycle.truth_file)
     shortfall = next(c for c in truth if c["class"] == "supervisory.reserve_shortfall")
     page = tiny_cycle.home.reports / "supervision" / f"{shortfall['period']}.html"
-    result = render_offline(page, ARTIFACTS / "supervision-report.png")
+    charts = ("div.chart", "div.chart[data-rendered] svg")  # the portal's vega charts, drawn
+    result = render_offline(
+        page,
+        ARTIFACTS / "supervision-report.png",
+        wait_for="!document.querySelector('div.chart:not([data-rendered])')",
+        count=charts,
+    )
     assert result.ok, result.problems()
+    assert result.counts[charts[0]] >= 5 and result.counts[charts[1]] == result.counts[charts[0]], (
+        result.counts
+    )
     assert f"Supervision report — period {shortfall['period']}" in result.title + result.text
     for heading in (
         "Alerts by family and severity",

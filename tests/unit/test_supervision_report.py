@@ -1,7 +1,10 @@
-"""The supervision report on a hand-made snapshot: sections, drill-down evidence, links, self-containment."""
+"""The supervision report on a hand-made snapshot: sections, drill-down evidence, links, its charts (the
+portal's Vega-Lite specs, pipelines/reports/charts.py) and the scripts it loads from beside it."""
 
 from __future__ import annotations
 
+import html as html_lib
+import json
 import re
 from pathlib import Path
 
@@ -84,21 +87,48 @@ def test_every_alert_links_to_a_drilldown_with_its_evidence_rows(html: str) -> N
     assert "&lt;pass-through&gt;" in html and "<pass-through>" not in html
 
 
+def chart_specs(html: str) -> dict[str, dict]:
+    return {
+        s["title"]: s
+        for s in (
+            json.loads(html_lib.unescape(a))
+            for a in re.findall(r'<div class="chart" data-vl="([^"]*)">', html)
+        )
+    }
+
+
 def test_sections_and_charts_follow_the_data(html: str) -> None:
     # submissions by status of the period, alerts by family, ranking by alerts (no risk score mart)
     assert re.search(r"<td>ACCEPTED</td><td class='num'>2</td><td class='num'>2</td>", html)
     assert "ranked by alerts" in html
-    assert "Reserve coverage, worst day" in html and "threshold 1" in html
     assert "Complaint rates against peers" in html
     assert "Overdue buckets (CRD-001): no data for this period." in html
-    assert "AML alerts by typology, 2026-10" in html and "AML alerts by typology and period" in html
     assert "<h3 id='family-RES'>RES</h3>" in html and "<h3 id='family-AML'>AML</h3>" in html
+    charts = chart_specs(html)
+    # distributions over the enterprises, never one bar per enterprise; the threshold is a rule layer
+    reserves = charts["RES-001 coverage_ratio_worst_day: distribution over 2 enterprises"]
+    assert sorted(v["value"] for v in reserves["data"]["values"]) == [0.9, 1.2]
+    assert reserves["layer"][1]["data"]["values"] == [{"threshold": 1.0}]
+    assert "CPL-001 complaints_per_10k_customers: distribution over 2 enterprises" in charts
+    by_family = charts["Alerts by family and severity"]["data"]["values"]
+    assert by_family == [
+        {"family": "AML", "severity": "WARN", "alerts": 1},
+        {"family": "RES", "severity": "BREACH", "alerts": 1},
+    ]
+    assert charts["AML alerts by typology, 2026-10"]["data"]["values"] == [
+        {"typology": "AML-003 Pass-through account", "severity": "WARN", "alerts": 1}
+    ]
+    assert "AML alerts by typology and period" in charts
 
 
 def test_links_and_self_containment(html: str) -> None:
     assert "href='../quality/2026-10.html'" in html and "href='../dbt_docs/static_index.html'" in html
-    assert "<script" not in html and "<link" not in html
-    assert "http" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "<link" not in html and "<script>" not in html  # no stylesheet, no inline script
+    scripts = re.findall(r'<script src="([^"]+)"></script>', html)
+    assert scripts and scripts[-1] == "../assets/charts.js"
+    assert all(s.startswith("../assets/") for s in scripts)
+    # the only URL is Vega-Lite's $schema, an identifier that is never fetched
+    assert "http" not in html.replace("https://vega.github.io/schema/vega-lite/v6.json", "")
 
 
 def test_cli_writes_the_report_under_home(snapshot: Path) -> None:

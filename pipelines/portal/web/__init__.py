@@ -12,9 +12,9 @@
   enterprise (another enterprise's id answers 404 like an unknown one).
 - Every sign-in (and failed or throttled attempt), upload, download and SQL query is recorded in the
   hash-chained access log.
-- Charts are Vega-Lite specs (charts.py) rendered by vega-embed, served from the npm packages the project's
-  setup installs (`make setup-web`), never from a CDN; the page script is a static file (CSP: no inline
-  script).
+- Charts are Vega-Lite specs (pipelines/reports/charts.py, shared with the static period reports) rendered by
+  vega-embed, served from the npm packages the project's setup installs (`make setup-web`), never from a
+  CDN; the page script is a static file (CSP: no inline script).
 
 The modules: app.py (`install`: the wiring), common.py (constants, query helpers, and `Web`: render, require, snapshot, CSRF, access log),
 assets.py (static files and the vendored chart scripts), auth.py (sign-in, sign-out), then one module of

@@ -11,8 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-import pipelines.portal.web.charts as charts
 import pipelines.portal.web.sqlpage as sqlpage
+import pipelines.reports.charts as charts
 from pipelines.portal.web.common import ROW_LIMIT, TOP_N, Web, column, one_row, periods, rows, scalar
 
 
@@ -41,20 +41,7 @@ def register(app: FastAPI, web: Web) -> None:
         with web.snapshot(s.user) as con:
             if con is None:
                 return web.nothing_published(request, s)
-            filters, params = ["true"], []
-            for col, val in (
-                ("period", period),
-                ("family", family),
-                ("severity", severity),
-                ("indicator_id", indicator),
-            ):
-                if val:
-                    filters.append(f"{col} = ?")
-                    params.append(val)
-            if enterprise:
-                filters.append("(enterprise_id ilike ? )")
-                params.append(f"%{enterprise}%")
-            where = " and ".join(filters)
+            where, params = charts.alert_filters(period, family, severity, indicator, enterprise)
             alerts = rows(
                 con,
                 "select alert_id, enterprise_id, period, indicator_id, indicator_name, family, severity, metric, "
@@ -63,11 +50,7 @@ def register(app: FastAPI, web: Web) -> None:
                 [*params, ROW_LIMIT + 1],
             )
             total = scalar(con, f"select count(*) from marts.fct_alerts where {where}", params, 0)
-            by_family = rows(
-                con,
-                f"select family, severity, count(*) as alerts from marts.fct_alerts where {where} group by all order by 1, 2",
-                params,
-            )
+            main_chart = charts.alerts_by_family(con, where, params)  # the supervision report's too
             options = {
                 "periods": periods(con),
                 "families": column(con, "select distinct family from seeds.indicators order by 1"),
@@ -88,9 +71,7 @@ def register(app: FastAPI, web: Web) -> None:
                 "indicator": indicator,
             },
             options=options,
-            main_chart=charts.counts("Alerts by family", by_family, "family", "alerts", colour="severity")
-            if by_family
-            else None,
+            main_chart=main_chart,
         )
 
     @app.get("/analyst/enterprises", include_in_schema=False)
@@ -128,7 +109,8 @@ def register(app: FastAPI, web: Web) -> None:
                 con,
                 """with v as (
                        select enterprise_id, period, indicator_id, metric,
-                              arg_max(value, as_of_date) as value, arg_max(threshold, as_of_date) as threshold
+                              arg_max(value, coalesce(as_of_date, date '0001-01-01')) as value,
+                              arg_max(threshold, coalesce(as_of_date, date '0001-01-01')) as threshold
                        from marts.fct_indicator_values
                        where dimension is null and value is not null and isfinite(value)
                          and enterprise_id in (select enterprise_id from marts.dim_enterprises
@@ -249,24 +231,11 @@ def register(app: FastAPI, web: Web) -> None:
                 [indicator_id, period],
             )
             metric = metric if metric in metrics else (metrics[0] if metrics else "")
-            values = rows(
-                con,
-                """select v.enterprise_id, e.name, e.ent_type, arg_max(v.value, v.as_of_date) as value,
-                          arg_max(v.threshold, v.as_of_date) as threshold, arg_max(v.status, v.as_of_date) as status
-                   from marts.fct_indicator_values v left join marts.dim_enterprises e
-                     on e.enterprise_id = v.enterprise_id and e.is_current
-                   where v.indicator_id = ? and v.period = ? and v.metric = ? and v.dimension is null
-                     and v.value is not null and isfinite(v.value)
-                   group by all order by value desc, enterprise_id""",
-                [indicator_id, period, metric],
-            )
-        peer_types = sorted({v["ent_type"] for v in values if v["ent_type"]})
-        if peers in peer_types:  # the peer group: enterprises of one type
-            values = [v for v in values if v["ent_type"] == peers]
-        else:
+            all_values = charts.indicator_values(con, indicator_id, period, metric)
+        peer_types = sorted({v["ent_type"] for v in all_values if v["ent_type"]})
+        if peers not in peer_types:  # the peer group: enterprises of one type
             peers = ""
-        thresholds = [v["threshold"] for v in values if v["threshold"] is not None]
-        threshold = max(set(thresholds), key=thresholds.count) if thresholds else None
+        values = [v for v in all_values if v["ent_type"] == peers] if peers else all_values
         shown = (
             [v for v in values if q.lower() in (v["enterprise_id"] + " " + (v["name"] or "")).lower()]
             if q
@@ -288,14 +257,7 @@ def register(app: FastAPI, web: Web) -> None:
             top=shown[:TOP_N],
             bottom=shown[-5:] if len(shown) > TOP_N else [],
             matched=len(shown),
-            dist=charts.histogram(
-                f"{indicator_id} {metric}: distribution over {len(values)} enterprises",
-                values,
-                "value",
-                threshold,
-            )
-            if values
-            else None,
+            dist=charts.indicator_distribution(indicator_id, metric, values),  # the supervision report's too
             top_chart=charts.top_bars(f"Top {TOP_N} enterprises", shown, "enterprise_id", "value", TOP_N)
             if shown
             else None,

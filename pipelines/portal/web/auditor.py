@@ -9,13 +9,12 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-import pipelines.portal.web.charts as charts
+import pipelines.reports.charts as charts
 from pipelines.intake.package import SUBMISSION_ID
 from pipelines.portal import access_log
 from pipelines.portal.web.common import (
     ROW_LIMIT,
     SAFE_NAME,
-    TOP_N,
     Web,
     column,
     has_table,
@@ -59,7 +58,7 @@ def register(app: FastAPI, web: Web) -> None:
                 [period],
             )
             publication = rows(con, "select * from meta.publication")
-        hit = [r for r in hit_rates if r["with_findings"]]
+            main_chart = charts.rule_hit_rates(con, period)  # the quality report's too
         return web.render(
             request,
             "auditor_home.html",
@@ -70,11 +69,7 @@ def register(app: FastAPI, web: Web) -> None:
             quality=quality,
             statuses=statuses,
             publication=publication[0] if publication else None,
-            main_chart=charts.top_bars(
-                "Rules with findings: hit rate (share of submissions)", hit, "rule_id", "hit_rate", TOP_N
-            )
-            if hit
-            else None,
+            main_chart=main_chart,
         )
 
     @app.get("/auditor/audit-log", include_in_schema=False)

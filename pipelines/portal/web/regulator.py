@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-import pipelines.portal.web.charts as charts
+import pipelines.reports.charts as charts
 from pipelines.home import Home
-from pipelines.portal.web.common import TOP_N, Web, column, rows, scalar
+from pipelines.portal.web.common import Web, column, rows, scalar
 
 
 def _dbt_timings(home: Home) -> dict[str, Any] | None:
@@ -69,6 +69,8 @@ def register(app: FastAPI, web: Web) -> None:
                    where r.period = ? group by all order by score desc, enterprise_id""",
                 [risk_period],
             )
+            risk_chart = charts.risk_distribution(con, risk_period)  # the supervision report's too
+            top_chart = charts.risk_top(con, risk_period)
             cycles = rows(
                 con,
                 """select p.seq, p."at" as as_of, p.detail::varchar as detail,
@@ -102,12 +104,6 @@ def register(app: FastAPI, web: Web) -> None:
             )
             if counts
             else None,
-            risk_chart=charts.histogram(
-                f"Risk scores {risk_period} over {len(ranking)} enterprises", ranking, "score"
-            )
-            if ranking
-            else None,
-            top_chart=charts.top_bars(f"Top {TOP_N} by risk score", ranking, "enterprise_id", "score", TOP_N)
-            if ranking
-            else None,
+            risk_chart=risk_chart,
+            top_chart=top_chart,
         )
