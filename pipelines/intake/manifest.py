@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 
 from pipelines.contracts import FILING_TYPES
+from pipelines.intake.problems import Failure, rule_claiming
 
 SUPPORTED_SPEC_VERSIONS = ("1.0",)
 MANIFEST_NAME = "manifest.json"
@@ -95,18 +96,22 @@ class Manifest:
 
 
 class ManifestError(ValueError):
-    """A manifest that cannot be used; rule_id says which S rule it breaks."""
+    """A manifest that cannot be used; its kind is claimed by the S rule it breaks (rule_id)."""
 
-    def __init__(self, rule_id: str, message: str):
+    def __init__(self, kind: Failure, message: str):
         super().__init__(message)
-        self.rule_id = rule_id
+        self.kind: Failure = kind
+
+    @property
+    def rule_id(self) -> str:
+        return rule_claiming(self.kind)
 
 
 def read_manifest_bytes(path: Path) -> bytes:
     if path.is_symlink() or not path.is_file():
-        raise ManifestError("S001", "manifest.json is not a regular file")
+        raise ManifestError("manifest_unreadable", "manifest.json is not a regular file")
     if path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise ManifestError("S001", f"manifest.json is larger than {MAX_MANIFEST_BYTES} bytes")
+        raise ManifestError("manifest_unreadable", f"manifest.json is larger than {MAX_MANIFEST_BYTES} bytes")
     return path.read_bytes()
 
 
@@ -143,11 +148,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_manifest(data: bytes) -> Manifest:
-    """Parse and schema-check manifest bytes; raises ManifestError (S001, S002, S003)."""
+    """Parse and schema-check manifest bytes; raises ManifestError (manifest_unreadable, manifest_schema, spec_version: S001, S002, S003)."""
     try:
         return _parse(data)
     except RecursionError:
-        raise ManifestError("S001", "manifest.json is nested too deeply to be a manifest") from None
+        raise ManifestError(
+            "manifest_unreadable", "manifest.json is nested too deeply to be a manifest"
+        ) from None
 
 
 def _parse(data: bytes) -> Manifest:
@@ -155,27 +162,29 @@ def _parse(data: bytes) -> Manifest:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON syntax, or an int of > 4300 digits
         raise ManifestError(
-            "S001", f"manifest.json is not valid UTF-8 JSON: {_clip(str(exc), 200)}"
+            "manifest_unreadable", f"manifest.json is not valid UTF-8 JSON: {_clip(str(exc), 200)}"
         ) from None
     bad = _surrogate(doc)
     if bad is not None:
         where, text = bad
         shown = _clip(ascii(text), 80)
         raise ManifestError(
-            "S001",
+            "manifest_unreadable",
             f"manifest.json at {_clip(ascii(where)[1:-1], 80)}: {shown} holds an unpaired surrogate escape, "
             "which is no character: write the text as UTF-8",
         )
     if not isinstance(doc, dict):
-        raise ManifestError("S002", "manifest.json must hold a JSON object")
+        raise ManifestError("manifest_schema", "manifest.json must hold a JSON object")
     errors = sorted(jsonschema.Draft202012Validator(manifest_schema()).iter_errors(doc), key=lambda e: e.path)
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise ManifestError("S002", f"manifest.json at {_clip(where, 80)}: {_clip(errors[0].message)}{more}")
+        raise ManifestError(
+            "manifest_schema", f"manifest.json at {_clip(where, 80)}: {_clip(errors[0].message)}{more}"
+        )
     if doc["spec_version"] not in SUPPORTED_SPEC_VERSIONS:
         raise ManifestError(
-            "S003",
+            "spec_version",
             f"spec_version {doc['spec_version']!r} is not supported; use one of {SUPPORTED_SPEC_VERSIONS}",
         )
     try:
@@ -183,7 +192,8 @@ def _parse(data: bytes) -> Manifest:
         submitted_at.astimezone(UTC)  # an offset may push it past year 9999
     except (ValueError, OverflowError):
         raise ManifestError(
-            "S002", f"manifest.json: submitted_at {doc['submitted_at']!r} is not a valid date and time"
+            "manifest_schema",
+            f"manifest.json: submitted_at {doc['submitted_at']!r} is not a valid date and time",
         ) from None
     files = tuple(
         FileEntry(

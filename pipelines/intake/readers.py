@@ -3,7 +3,8 @@
 Every format (CSV, CSV.gz, JSON Lines, Parquet) is staged the same way: a temp table with `_row`
 (1-based data row) and one VARCHAR column per contract column, so the syntax checks and the typed
 load that follow are format-blind. GBK / GB18030 CSVs are transcoded to UTF-8 in a bounded-memory
-stream first (DuckDB reads only UTF-8 here). Problems raise FileProblem with the S rule they break.
+stream first (DuckDB reads only UTF-8 here). Problems raise FileProblem with their kind (format, encoding,
+header, columns, value_type), which the S rule claiming it reports (pipelines/intake/syntax.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import duckdb
 
 from pipelines.contracts import Contract
 from pipelines.intake.manifest import FileEntry
+from pipelines.intake.problems import Failure
 
 CHUNK = 1 << 20
 MAX_HEADER_BYTES = 64 << 10
@@ -34,9 +36,9 @@ MIN_GZIP_ALLOWANCE = 64 << 20
 
 
 class FileProblem(Exception):
-    def __init__(self, rule_id: str, message: str, row_number: int | None = None):
+    def __init__(self, kind: Failure, message: str, row_number: int | None = None):
         super().__init__(message)
-        self.rule_id = rule_id
+        self.kind: Failure = kind
         self.row_number = row_number
 
 
@@ -68,12 +70,12 @@ def check_gzip(path: Path) -> None:
                 total += len(chunk)
                 if total > limit:
                     raise FileProblem(
-                        "S012",
+                        "format",
                         f"gzip expands beyond {limit // (1 << 20)} MiB ({MAX_GZIP_RATIO}x its size): "
                         "refused as a possible compression bomb; send the file uncompressed or split it",
                     )
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise FileProblem("S012", f"declared gzip but the file does not decompress: {exc}") from None
+        raise FileProblem("format", f"declared gzip but the file does not decompress: {exc}") from None
 
 
 def transcode_to_utf8(src: Path, dst: Path, encoding: str, compression: str) -> None:
@@ -90,7 +92,7 @@ def transcode_to_utf8(src: Path, dst: Path, encoding: str, compression: str) -> 
         except UnicodeDecodeError as exc:
             line += exc.object[: exc.start].count(b"\n")  # the line of the offending byte
             raise FileProblem(
-                "S013",
+                "encoding",
                 f"bytes invalid in the declared encoding {encoding} at line {line}: {exc.reason}",
                 line - 1,  # data row number (line 1 is the header)
             ) from None
@@ -100,10 +102,12 @@ def _read_header(path: Path, compression: str, encoding: str) -> list[str]:
     with _open_bytes(path, compression) as fh:
         first = fh.readline(MAX_HEADER_BYTES + 1)
     if not first.strip():
-        raise FileProblem("S014", "the file is empty: a filing with no rows must still carry the header row")
+        raise FileProblem(
+            "header", "the file is empty: a filing with no rows must still carry the header row"
+        )
     if len(first) > MAX_HEADER_BYTES:
         raise FileProblem(
-            "S014",
+            "header",
             f"the first line is longer than {MAX_HEADER_BYTES} bytes: it must be the header row "
             "(the contract's column names, comma-separated)",
             0,
@@ -113,14 +117,14 @@ def _read_header(path: Path, compression: str, encoding: str) -> list[str]:
         text = first.decode(codec)
     except UnicodeDecodeError:
         raise FileProblem(
-            "S013",
+            "encoding",
             f"the header is not valid {encoding}; declare the file's real encoding (utf-8, gbk or gb18030)",
             0,
         ) from None
     try:
         return next(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
-        raise FileProblem("S014", f"the header row cannot be read as CSV: {exc}", 0) from None
+        raise FileProblem("header", f"the header row cannot be read as CSV: {exc}", 0) from None
 
 
 def _clip(name: str, width: int = 40) -> str:
@@ -141,7 +145,7 @@ def check_columns(found: list[str], contract: Contract) -> None:
         problems.append(f"repeated column(s) {', '.join(dupes)}")
     if problems:
         raise FileProblem(
-            "S014",
+            "columns",
             f"{'; '.join(problems)}: the {contract.filing_type} file must have exactly the contract's columns",
         )
 
@@ -155,7 +159,7 @@ def _duckdb_problem(exc: duckdb.Error, entry: FileEntry) -> FileProblem:
     row = int(m.group(1)) - 1 if m else None
     if "invalid unicode" in str(exc).lower():
         return FileProblem(
-            "S013",
+            "encoding",
             f"the file is not valid {entry.encoding}"
             + (f" (line {m.group(1)})" if m else "")
             + "; if it is GBK or GB18030, declare that encoding in the manifest",
@@ -165,7 +169,7 @@ def _duckdb_problem(exc: duckdb.Error, entry: FileEntry) -> FileProblem:
         (line for line in str(exc).split("\n")[1:] if line and not line.startswith("Original Line")), ""
     )
     return FileProblem(
-        "S012", f"the file cannot be read as {entry.format}: {msg} {detail}".strip()[:400], row
+        "format", f"the file cannot be read as {entry.format}: {msg} {detail}".strip()[:400], row
     )
 
 
@@ -197,12 +201,12 @@ def _stage_jsonl(con, path: Path, entry: FileEntry, contract: Contract, table: s
     )
     bad = con.execute(f"select min(_row) from {table}_obj where json_type(json) <> 'OBJECT'").fetchone()[0]
     if bad is not None:
-        raise FileProblem("S012", f"line {bad} is not a JSON object", bad)
+        raise FileProblem("format", f"line {bad} is not a JSON object", bad)
     keys = [r[0] for r in con.execute(f"select distinct unnest(json_keys(json)) from {table}_obj").fetchall()]
     extra = sorted(set(keys) - set(contract.column_names))
     if extra:
         raise FileProblem(
-            "S014", f"unknown key(s) {', '.join(extra[:10])} in the {contract.filing_type} file"
+            "columns", f"unknown key(s) {', '.join(extra[:10])} in the {contract.filing_type} file"
         )
     cols = ", ".join(f"json ->> '{c}' as {c}" for c in contract.column_names)
     rows = con.execute(f"create or replace temp table {table} as select _row, {cols} from {table}_obj")
@@ -227,7 +231,7 @@ def _stage_parquet(con, path: Path, contract: Contract, table: str) -> int:
     for col in contract.columns:
         if col.type in ("money", "rate") and types[col.name].upper() in ("FLOAT", "DOUBLE", "REAL"):
             raise FileProblem(
-                "S015",
+                "value_type",
                 f"{col.name} is {types[col.name]} in the Parquet schema: {col.type} must be "
                 f"{col.duckdb_type}, never a float",
             )

@@ -24,34 +24,30 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.calendar import due_at, ent_type_of, manifest_grace_seconds, period_problem
+from pipelines.calendar import due_at, ent_type_of, manifest_grace_seconds
 from pipelines.contracts import load_contracts
 from pipelines.home import Home
-from pipelines.intake import audit, lifecycle
+from pipelines.intake import audit, lifecycle, syntax
 from pipelines.intake.package import (
     SUBMISSION_ID,
     Fingerprint,
     Package,
-    Problem,
     actual_hashes,
-    check_files,
-    check_filing_types,
-    check_identity,
     discover,
     entry_identity,
     fingerprints,
-    own_submission_id,
     package_identity,
-    printable,
     safe_path,
 )
+from pipelines.intake.problems import Problem, printable, problem
 from pipelines.intake.readers import FileProblem, StagedFile, sha256_file, stage_file
-from pipelines.intake.values import check_values, insert_raw
-from pipelines.quality.catalog import load_catalog
+from pipelines.intake.values import insert_raw
 from pipelines.quality.findings import Finding, RuleResult, record_findings, record_rule_results
+from pipelines.quality.rules import syntax_rules
 from pipelines.warehouse.db import fetch_one
 
 Progress = Callable[[str, int, int], None]
+
 
 def intake_memory_limit() -> str:
     """DuckDB's memory cap during intake: $SUPTECH_INTAKE_MEMORY_LIMIT, default 1500MB (P7 asks <= 4 GB peak).
@@ -143,53 +139,15 @@ def _next_version(
     return max(row[0] or 0, own) + 1
 
 
-def _check_versions(con: duckdb.DuckDBPyConnection, pkg: Package) -> list[Problem]:
-    m = pkg.manifest
-    assert m is not None
-    prior = con.execute(
-        "select submission_id, version from intake.submissions where enterprise_id = ? and period = ? "
-        "and submission_id <> ? and version is not null order by version desc limit 1",
-        [m.enterprise_id, m.period, pkg.folder_id],
-    ).fetchone()
-    if prior is None:
-        if m.supersedes is not None:
-            return [
-                Problem(
-                    "S005",
-                    f"supersedes names {m.supersedes} but no earlier version of {m.enterprise_id} "
-                    f"{m.period} was received: set supersedes to null",
-                )
-            ]
-        return []
-    prior_id, prior_version = prior
-    problems = []
-    if m.version <= prior_version:
-        problems.append(
-            Problem(
-                "S005",
-                f"version {m.version} is not higher than v{prior_version} already received: "
-                f"resubmit as v{prior_version + 1}",
-            )
-        )
-    if m.supersedes != prior_id:
-        problems.append(
-            Problem(
-                "S005",
-                f"supersedes is {m.supersedes!r} but the highest version received is "
-                f"{prior_id}: set supersedes to {prior_id!r}",
-            )
-        )
-    return problems
-
-
 def _verify_files(
-    con: duckdb.DuckDBPyConnection, home: Home, pkg: Package, checked: list[Problem]
+    con: duckdb.DuckDBPyConnection, home: Home, pkg: Package, file_problems: list[Problem]
 ) -> tuple[list[Problem], dict[str, StagedFile]]:
-    """Stage and syntax-check each file that is present and intact. Returns problems and staged files."""
+    """Stage and syntax-check each file that is present and intact (no problem of the listed-file checks,
+    syntax.check_files). Returns problems and staged files."""
     m = pkg.manifest
     assert m is not None
     contracts = load_contracts()
-    broken = {p.filing_type for p in checked if p.rule_id in ("S007", "S009", "S012", "S013")}
+    broken = {p.filing_type for p in file_problems}
     problems: list[Problem] = []
     staged: dict[str, StagedFile] = {}
     home.tmp.mkdir(parents=True, exist_ok=True)
@@ -203,14 +161,10 @@ def _verify_files(
         try:
             sf = stage_file(con, path, f, contracts[f.filing_type], table, home.tmp)
         except FileProblem as exc:
-            problems.append(Problem(exc.rule_id, f"{f.path}: {exc}", f.filing_type, exc.row_number))
+            problems.append(problem(exc.kind, f"{f.path}: {exc}", f.filing_type, exc.row_number))
             continue
         staged[f.filing_type] = sf
-        for vp in check_values(con, table, sf.rows, contracts[f.filing_type], f):
-            fields: list[tuple[str, object]] = [(vp.field, vp.value)] if vp.field else []
-            problems.append(
-                Problem(vp.rule_id, f"{f.path}: {vp.message}", f.filing_type, vp.row_number, fields)
-            )
+        problems += syntax.check_staged(syntax.StagedCheck(con, table, sf.rows, contracts[f.filing_type], f))
     return problems, staged
 
 
@@ -249,9 +203,9 @@ def _take_in_package(
     sid = own_submission_id(pkg)
     if sid is None:  # folder, enterprise folder and manifest disagree: claims no submission id
         problems: list[Problem] = (
-            [Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem))] if pkg.manifest_problem else []
+            [problem(pkg.manifest_problem.kind, str(pkg.manifest_problem))] if pkg.manifest_problem else []
         )
-        problems += check_identity(pkg) if pkg.manifest else []
+        problems += syntax.package_identity(pkg) if pkg.manifest else []
         if not problems:
             problems = [_misplaced(pkg)]
         return _refuse(con, home, pkg, problems, identity, hashes, before, received_at, decided_at)
@@ -269,24 +223,25 @@ def _take_in_package(
         return _redelivery(con, home, pkg, sid, n, identity, existing, received_at, decided_at, archive_path)
 
     problems = []
+    file_problems: list[Problem] = []
     staged: dict[str, StagedFile] = {}
     period = None
     if pkg.manifest_problem is not None:
-        problems.append(Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem)))
+        problems.append(problem(pkg.manifest_problem.kind, str(pkg.manifest_problem)))
     else:
         assert m is not None
-        bad_period = period_problem(m.period, ent_type_of(m.enterprise_id), clock)
-        if bad_period:
-            problems.append(Problem("S016", bad_period))
-        else:
+        bad_period = syntax.period_in_calendar(m, clock)
+        problems += bad_period
+        if not bad_period:
             period = m.period
-            problems += _check_versions(con, pkg)
-        problems += check_filing_types(m)
-        problems += check_files(pkg, hashes)
+            problems += syntax.version_ordering(con, pkg)
+        problems += syntax.filing_types_listed_once(m)
+        file_problems, unlisted = syntax.check_files(pkg, hashes)
+        problems += file_problems + unlisted
     try:
         if m is not None:
-            file_problems, staged = _verify_files(con, home, pkg, problems)
-            problems += file_problems
+            staged_problems, staged = _verify_files(con, home, pkg, file_problems)
+            problems += staged_problems
         changed, before = _changed_while_read(pkg, before, hashes)
         problems += changed
         if changed:
@@ -387,9 +342,24 @@ def _insert_submission(
     )
 
 
+def own_submission_id(pkg: Package) -> str | None:
+    """The submission id this delivery is recorded under: its folder's name, when that is a submission id
+    of the enterprise folder it was delivered in and the manifest (if readable) agrees (S004). Otherwise
+    None: the delivery is refused under an id of its own and claims no submission id (another
+    enterprise's)."""
+    if pkg.refusal is not None or pkg.landing_level:
+        return None
+    m = SUBMISSION_ID.match(pkg.folder_id)
+    if m is None or m.group(1) != pkg.enterprise_dir:
+        return None
+    if pkg.manifest is not None and syntax.package_identity(pkg):
+        return None
+    return pkg.folder_id
+
+
 def _misplaced(pkg: Package) -> Problem:
-    return Problem(
-        "S004",
+    return problem(
+        "misplaced",
         f"{pkg.where}: the folder must be named <enterprise_id>-<period>-v<version> after the submission "
         f"and sit in its enterprise's landing folder (this one is {printable(pkg.enterprise_dir)!r}): "
         "deliver it as landing/<enterprise_id>/<submission_id>/",
@@ -461,8 +431,8 @@ def _refuse_after_error(
     named, under a quarantine id, and archived as delivered."""
     received_at, decided_at = _times(pkg, clock, backfill)
     message = printable(str(exc))[:200]
-    problem = Problem(
-        "S017",
+    failure = problem(
+        "intake_error",
         f"the intake could not process this delivery ({type(exc).__name__}: {message}); it is kept in the "
         "archive as delivered: report it to the warehouse operators with this message",
     )
@@ -470,7 +440,7 @@ def _refuse_after_error(
         identity = entry_identity(pkg) if pkg.refusal or not pkg.manifest_bytes else package_identity(pkg, {})
     except OSError:
         identity = hashlib.sha256(printable(pkg.where).encode()).hexdigest()
-    return _refuse(con, home, pkg, [problem], identity, {}, {}, received_at, decided_at)
+    return _refuse(con, home, pkg, [failure], identity, {}, {}, received_at, decided_at)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -553,8 +523,8 @@ def _changed_while_read(
 
 def _changed_problem(pkg: Package, rel: str) -> Problem:
     ft = next((f.filing_type for f in pkg.manifest.files if f.path == rel), None) if pkg.manifest else None
-    return Problem(
-        "S009",
+    return problem(
+        "changed_while_read",
         f"{rel}: changed while being read (its size or modification time moved between the checksum and the "
         "load): write every file completely before manifest.json, then leave the package untouched",
         ft,
@@ -637,8 +607,8 @@ def _changed_after_commit(
         record_findings(con, findings, found_at=at, attempt=n)
         con.execute(
             "update quality.rule_results set status = 'FAIL', finding_count = finding_count + ? "
-            "where submission_id = ? and attempt = ? and rule_id = 'S009'",
-            [len(problems), sid, n],
+            "where submission_id = ? and attempt = ? and rule_id = ?",
+            [len(problems), sid, n, problems[0].rule_id],
         )
         if status == lifecycle.RECEIVED:
             for ft in load_contracts():
@@ -710,7 +680,8 @@ def _redelivery(
         else:
             outcome = lifecycle.MALFORMED
             reason = f"submission_id already used; resubmit as v{_next_version(con, ent, period, sid)}"
-            record_findings(con, [Finding(sid, "S005", reason)], found_at=decided_at, attempt=n)
+            reused = problem("id_reused", reason)
+            record_findings(con, [Finding(sid, reused.rule_id, reason)], found_at=decided_at, attempt=n)
         # The event belongs to this delivery; the submission's own status does not change.
         lifecycle.record_event(
             con,
@@ -764,7 +735,7 @@ def _record_syntax_results(con, sid: str, attempt: int, problems: list[Problem],
         for p in problems
     ]
     record_findings(con, findings, found_at=at, attempt=attempt)
-    s_rules = [r for r, rule in load_catalog().items() if rule.stage == "S"]
+    s_rules = [r.rule_id for r in syntax_rules()]
     results = [RuleResult(sid, r, sum(1 for p in problems if p.rule_id == r), attempt) for r in s_rules]
     record_rule_results(con, results, evaluated_at=at)
 

@@ -1,4 +1,5 @@
-"""Syntax checks on staged text values (S010, S011, S015) and the typed load into raw.<filing_type>."""
+"""The scan of staged text values that the value checks read (S010, S011, S015 in pipelines/intake/syntax.py)
+and the typed load into raw.<filing_type>."""
 
 from __future__ import annotations
 
@@ -8,19 +9,9 @@ from decimal import Decimal
 import duckdb
 
 from pipelines.contracts import Column, Contract
-from pipelines.intake.manifest import FileEntry
 from pipelines.warehouse.db import fetch_one
 
 SAMPLE_ROWS = 50
-
-
-@dataclass(frozen=True)
-class ValueProblem:
-    rule_id: str
-    message: str
-    row_number: int | None = None
-    field: str | None = None
-    value: str | None = None
 
 
 def _sql_str(s: str) -> str:
@@ -46,77 +37,31 @@ def _invalid_predicate(col: Column) -> str:
     return f"({n} is not null and ({' or '.join(checks)}))"
 
 
-def check_values(
-    con: duckdb.DuckDBPyConnection, table: str, rows: int, contract: Contract, entry: FileEntry
-) -> list[ValueProblem]:
-    """Row count, parsable values and control totals of one staged file."""
-    problems: list[ValueProblem] = []
-    if rows != entry.row_count:
-        problems.append(
-            ValueProblem(
-                "S010", f"{entry.path} has {rows} data rows but the manifest says row_count {entry.row_count}"
-            )
-        )
+@dataclass(frozen=True)
+class ValueScan:
+    """One scan of a staged file: per contract column the number of non-empty values that do not parse as
+    its type, and per control total the sum of its column (compared only when the column has no invalid
+    value, so try_cast then equals cast)."""
+
+    invalid: dict[str, int]
+    totals: dict[str, Decimal]
+    predicates: dict[str, str]
+
+
+def scan_values(con: duckdb.DuckDBPyConnection, table: str, contract: Contract) -> ValueScan:
     preds = {c.name: _invalid_predicate(c) for c in contract.columns}
-    # one scan for every column's invalid-value count and every control total's sum; a sum is only
-    # compared when its column has no invalid value, so try_cast then equals cast
     sums = {t: f"coalesce(sum(try_cast({t} as decimal(38,2))), 0)" for t in contract.control_totals}
     aggregates = [f"count(*) filter (where {p})" for p in preds.values()] + list(sums.values())
     scan = fetch_one(con, f"select {', '.join(aggregates)} from {table}") if aggregates else ()
     counts, totals = scan[: len(preds)], dict(zip(sums, scan[len(preds) :], strict=True))
-    bad_cols: set[str] = set()
-    for (name, pred), count in zip(preds.items(), counts, strict=True):
-        if not count:
-            continue
-        bad_cols.add(name)
-        col = contract.column(name)
-        sample = con.execute(
-            f"select _row, {name} from {table} where {pred} order by _row limit {SAMPLE_ROWS}"
-        ).fetchall()
-        for row, value in sample:
-            what = (
-                "contains a NUL byte: remove control characters"
-                if "\x00" in value
-                else f"is not a valid {col.type} ({col.kind.description})"
-            )
-            problems.append(
-                ValueProblem(
-                    "S015",
-                    f"{name} = {value[:60]!r} {what}" + (f"; {count} rows in all" if count > 1 else ""),
-                    row,
-                    name,
-                    value,
-                )
-            )
-    for total in contract.control_totals:
-        declared = entry.control_totals.get(total)
-        if declared is None:
-            problems.append(
-                ValueProblem(
-                    "S011", f"the manifest must give control_totals.{total} for {contract.filing_type}"
-                )
-            )
-            continue
-        if total in bad_cols:
-            continue  # already reported as unparsable values
-        actual = totals[total]
-        if Decimal(actual) != declared:
-            problems.append(
-                ValueProblem(
-                    "S011",
-                    f"control total {total}: the file sums to {actual} but the manifest says {declared}",
-                    field=total,
-                    value=str(actual),
-                )
-            )
-    for name in entry.control_totals:
-        if name not in contract.control_totals:
-            problems.append(
-                ValueProblem(
-                    "S011", f"control_totals.{name} is not a control total of {contract.filing_type}"
-                )
-            )
-    return problems
+    return ValueScan(dict(zip(preds, counts, strict=True)), totals, preds)
+
+
+def invalid_sample(con: duckdb.DuckDBPyConnection, table: str, scan: ValueScan, name: str) -> list[tuple]:
+    """(row, value) of the first SAMPLE_ROWS invalid values of a column."""
+    return con.execute(
+        f"select _row, {name} from {table} where {scan.predicates[name]} order by _row limit {SAMPLE_ROWS}"
+    ).fetchall()
 
 
 def insert_raw(con: duckdb.DuckDBPyConnection, table: str, contract: Contract, submission_id: str) -> None:

@@ -1,6 +1,11 @@
 """One rule model for every stage (rules.md): a rule is its **catalog entry** (``catalog/*.yml``: id, stage,
 severity, the files its findings point at, fix text, shadow) plus **one definition**.
 
+For S (syntactical) rules the definition is a **check**: a function registered with :func:`syntax_rule`
+that returns the rule's problems, and/or the read failures the rule claims (the kinds a one-pass reader,
+the manifest parser or the intake itself raises; the rule whose definition claims a kind reports it).
+The S definitions live in :mod:`pipelines.intake.syntax`; the intake calls them in its order.
+
 For V (cross-column and cross-file), Q and M rules the definition is a SQL query registered with
 :func:`sql_rule`, run by :mod:`pipelines.quality.runner` over the context table ``_rule_subs`` (one row per
 submission in scope, see :data:`pipelines.quality.runner.CONTEXT_SQL`). The query returns one row per
@@ -13,8 +18,8 @@ The V column checks are not registered here: they are generated from the contrac
 expectations (:mod:`pipelines.quality.suites`) and run by the validity stage, which takes their failing
 rows from GX's own result.
 
-Adding a rule: its catalog entry, then its definition in the stage's module (``sql_rules.py`` for V,
-``quality_rules.py`` for Q, ``macro_rules.py`` for M), e.g.::
+Adding a rule: its catalog entry, then its definition in the stage's module (``pipelines/intake/syntax.py``
+for S, ``sql_rules.py`` for V, ``quality_rules.py`` for Q, ``macro_rules.py`` for M), e.g.::
 
     @sql_rule("V099")
     def v099() -> str:
@@ -35,6 +40,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from pipelines.contracts import load_contracts
 from pipelines.quality.catalog import Rule as CatalogEntry
@@ -48,6 +54,7 @@ BANK_CONFIRMED = "('RESERVE_CENTRAL', 'RESERVE_BANK', 'CUSTODY_SUMMARY', 'OWN_FU
 
 # the modules holding the SQL definitions, by stage (imported on first use: they import this module)
 DEFINITION_MODULES = {
+    "S": "pipelines.intake.syntax",
     "V": "pipelines.quality.sql_rules",
     "Q": "pipelines.quality.quality_rules",
     "M": "pipelines.quality.macro_rules",
@@ -68,11 +75,31 @@ class SqlDefinition:
 
 
 @dataclass(frozen=True)
+class CheckDefinition:
+    """How an S rule is checked: a function over the delivery's bytes returning the rule's problems
+    (``pipelines.intake.package.Problem``, stamped with the rule id), and the read failures (kinds) the
+    rule claims. At least one of the two."""
+
+    rule_id: str
+    check: Callable[..., list[Any]] | None = None
+    claims: tuple[str, ...] = ()
+
+
+Definition = SqlDefinition | CheckDefinition
+
+
+@dataclass(frozen=True)
 class Rule:
     """A catalog entry and its definition."""
 
     entry: CatalogEntry
-    definition: SqlDefinition
+    definition: Definition
+
+    @property
+    def sql_definition(self) -> SqlDefinition:
+        if not isinstance(self.definition, SqlDefinition):
+            raise TypeError(f"rule {self.rule_id} is checked by a function, not SQL")
+        return self.definition
 
     @property
     def rule_id(self) -> str:
@@ -101,25 +128,25 @@ class Rule:
 
     @property
     def reads(self) -> tuple[str, ...]:
-        return self.definition.requires or self.entry.filing_types
+        return self.sql_definition.requires or self.entry.filing_types
 
     @property
     def needs_previous(self) -> bool:
-        return self.definition.needs_previous
+        return self.sql_definition.needs_previous
 
     @property
     def needs_history(self) -> bool:
-        return self.definition.needs_history
+        return self.sql_definition.needs_history
 
     def applies(self, ent_type: str, owed: frozenset[str]) -> bool:
         """Whether the rule is evaluated for a submission of ``ent_type`` owing the files ``owed``."""
-        return ent_type in self.definition.ent_types and set(self.reads) <= owed
+        return ent_type in self.sql_definition.ent_types and set(self.reads) <= owed
 
     def sql(self) -> str:
-        return self.definition.sql()
+        return self.sql_definition.sql()
 
 
-_DEFINITIONS: dict[str, SqlDefinition] = {}
+_DEFINITIONS: dict[str, Definition] = {}
 
 
 def sql_rule(
@@ -147,8 +174,28 @@ def sql_rule(
     return register(sql) if sql is not None else register
 
 
-def definitions() -> dict[str, SqlDefinition]:
-    """Every registered SQL definition (imports the definition modules)."""
+def syntax_rule(
+    rule_id: str, *, claims: tuple[str, ...] = ()
+) -> Callable[[Callable[..., list[Any]] | None], Callable[..., list[Any]] | None]:
+    """Register the check of S rule ``rule_id``: as a decorator on the function returning its problems,
+    or ``syntax_rule(id, claims=...)(None)`` for a rule found only as read failures it claims."""
+
+    def register(fn: Callable[..., list[Any]] | None) -> Callable[..., list[Any]] | None:
+        if rule_id in _DEFINITIONS:
+            raise ValueError(f"rule {rule_id} has two definitions")
+        if fn is None and not claims:
+            raise ValueError(f"rule {rule_id}: a check needs a function or the failures it claims")
+        claimed = {k for d in _DEFINITIONS.values() if isinstance(d, CheckDefinition) for k in d.claims}
+        if claimed & set(claims):
+            raise ValueError(f"rule {rule_id}: failure(s) {sorted(claimed & set(claims))} already claimed")
+        _DEFINITIONS[rule_id] = CheckDefinition(rule_id, fn, claims)
+        return fn
+
+    return register
+
+
+def definitions() -> dict[str, Definition]:
+    """Every registered definition, SQL and checks (imports the definition modules)."""
     for module in DEFINITION_MODULES.values():
         importlib.import_module(module)
     return dict(_DEFINITIONS)
@@ -162,9 +209,28 @@ def sql_rules(stage: str) -> tuple[Rule, ...]:
     out = []
     for rule_id, d in sorted(definitions().items()):
         entry = catalog[rule_id]
-        if entry.stage == stage:
+        if entry.stage == stage and isinstance(d, SqlDefinition):
             out.append(Rule(entry, d))
     return tuple(out)
+
+
+@cache
+def syntax_rules() -> tuple[Rule, ...]:
+    """The S rules in rule id order: catalog entry + check (a KeyError when a check has no catalog entry)."""
+    catalog = load_catalog()
+    checks = [d for d in definitions().values() if isinstance(d, CheckDefinition)]
+    return tuple(Rule(catalog[d.rule_id], d) for d in sorted(checks, key=lambda d: d.rule_id))
+
+
+@cache
+def claimed_by() -> dict[str, str]:
+    """Read failure kind -> the S rule that claims it."""
+    return {
+        kind: r.rule_id
+        for r in syntax_rules()
+        if isinstance(r.definition, CheckDefinition)
+        for kind in r.definition.claims
+    }
 
 
 def rule(rule_id: str) -> Rule:

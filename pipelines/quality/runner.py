@@ -136,7 +136,7 @@ def plan(con: duckdb.DuckDBPyConnection, r: Rule, sids: Sequence[str]) -> tuple[
     SKIPPED condition."""
     rows = con.execute(
         f"select x.submission_id, x.ent_type, ({_skip_when(r)}) as skip from {ALL_SUBS} x "
-        f"where x.submission_id in (select unnest(?)) and ({r.definition.applies_when})",
+        f"where x.submission_id in (select unnest(?)) and ({r.sql_definition.applies_when})",
         [list(sids)],
     ).fetchall()
     run = [sid for sid, ent, skip in rows if applies(r, ent) and not skip]

@@ -297,14 +297,14 @@ def assert_archive_matches_intake_files(home: Home) -> None:
 
 
 def test_unexpected_errors_become_the_package_status(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = service.check_filing_types
+    real = service.syntax.filing_types_listed_once
 
     def boom(m):
         if m.enterprise_id == "PAY0001":
             raise RuntimeError("boom in the checks")
         return real(m)
 
-    monkeypatch.setattr(service, "check_filing_types", boom)
+    monkeypatch.setattr(service.syntax, "filing_types_listed_once", boom)
     drop_examples(home.landing)
 
     out = run_intake(home)
