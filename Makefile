@@ -12,7 +12,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup setup-browser setup-web demo test lint format dbt-parse dev clean docs reliability serve
+.PHONY: setup setup-browser setup-web demo test lint format dbt-parse dev clean docs reliability serve bench
 
 setup: $(VENV)/.installed
 
@@ -57,6 +57,15 @@ lint: setup
 	$(BIN)/ruff format --check pipelines tests bench
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project/models
+
+# Benchmarks (bench/harness.py, docs/benchmarks.md): the monthly step at BENCH_SCALE (tiny, small, medium,
+# national) against DuckDB's raw read_csv load of the same month, same run. Checks free disk under
+# BENCH_ROOT first (outside the repository: a national run needs tens of GB); BENCH_ARGS adds options
+# (--enterprises N, --months N, --keep, --min-free-gb G). Results: <BENCH_ROOT>/bench-<scale>-<seed>.{md,json}.
+BENCH_SCALE ?= small
+BENCH_ROOT ?= $(abspath $(CURDIR)/../bench-runs)
+bench: setup dbt-parse
+	nice -n 10 $(BIN)/python -m bench.harness --scale $(BENCH_SCALE) --root "$(BENCH_ROOT)" $(BENCH_ARGS)
 
 format: setup
 	$(BIN)/ruff format pipelines tests bench
