@@ -8,6 +8,7 @@ journey runs last: it runs two short cycles (no marts) to take in its uploads.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -149,6 +150,17 @@ def test_auditor_traces_a_value_to_the_archived_file(server, browser, portal_wor
         download = info.value
         archived = portal_world.home.root / "archive" / "PAY0001" / PAY / "1" / "complaints.csv"
         assert Path(download.path()).read_bytes() == archived.read_bytes()
+        # one value -> the exact rows it was computed from -> their archived file, digest checked
+        page.locator("#trace-values a.rows-behind", has_text="rows behind it").first.click()
+        page.wait_for_load_state("load")
+        assert "Exact rows." in page.inner_text("#trace-note")
+        assert "they match" in page.inner_text(".trace-part .check")
+        shot(page, "auditor-trace-value")
+        row = page.locator("#trace-value-files tr", has_text="account_balances")
+        sha = row.locator("td code").nth(1).inner_text()
+        with page.expect_download() as info:
+            row.locator("a.archived").click()
+        assert hashlib.sha256(Path(info.value.path()).read_bytes()).hexdigest() == sha
         page.click("nav a:text('Audit log')")
         page.wait_for_load_state("load")
         assert "Verified" in page.inner_text("#intake-verified")

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 import pipelines.reports.charts as charts
 from pipelines.intake.package import SUBMISSION_ID
 from pipelines.portal import access_log
+from pipelines.portal.trace import trace as trace_value
 from pipelines.portal.web.common import (
     ROW_LIMIT,
     SAFE_NAME,
@@ -165,6 +166,49 @@ def register(app: FastAPI, web: Web) -> None:
             files=files,
             raw_counts=raw_counts,
         )
+
+    @app.get("/auditor/trace/value", include_in_schema=False)
+    def auditor_trace_value(
+        request: Request,
+        enterprise: str = "",
+        period: str = "",
+        indicator: str = "",
+        metric: str = "",
+        day: str = "",
+        dimension: str = "",
+        dimension_value: str = "",
+    ) -> HTMLResponse:
+        """One indicator value -> the rows it was computed from (or, said so, the whole filings it reads),
+        their submission versions and the archived files with their sha256 (pipelines/portal/trace.py)."""
+        s = web.require(request, "auditor")
+        if not (enterprise and period and indicator and metric):
+            raise HTTPException(404, "name the value: enterprise, period, indicator and metric")
+        with web.published(s.user) as con:
+            t = trace_value(
+                con,
+                enterprise,
+                period,
+                indicator,
+                metric,
+                day or None,
+                dimension or None,
+                dimension_value or None,
+            )
+        if t.value is None:
+            raise HTTPException(404, "no such indicator value in the published snapshot")
+        web.log(
+            s.user,
+            "read",
+            "trace-value",
+            via="portal",
+            enterprise=enterprise,
+            indicator=indicator,
+            period=period,
+            metric=metric,
+            day=day or None,
+            dimension_value=dimension_value or None,
+        )
+        return web.render(request, "auditor_trace_value.html", s, t=t, row_limit=ROW_LIMIT)
 
     @app.get("/auditor/submissions/{sid}/rows/{filing_type}", include_in_schema=False)
     def auditor_rows(request: Request, sid: str, filing_type: str) -> HTMLResponse:
