@@ -378,13 +378,20 @@ def trace(
             for t in types
         )
         derived, exact = (), False
-        note = (
-            f"The rows behind this value are not narrowed down here: {indicator}'s mart "
-            f"({indicator_models().get(indicator, 'unknown')}) reads the whole "
-            + (", ".join(types) + " filing(s)" if types else "intake records (no filed rows)")
-            + " of the enterprise for the period, listed below; the value is computed from (a subset of) these "
-            "rows, and its formula (docs/indicators.md) says which."
-        )
+        if not MODELS_DIR.is_dir():
+            note = (
+                "The rows behind this value are not narrowed down here, and the dbt project "
+                f"({MODELS_DIR}) that names the filings {indicator} reads is not available to the portal: "
+                "no rows are listed; see docs/indicators.md for its formula."
+            )
+        else:
+            note = (
+                f"The rows behind this value are not narrowed down here: {indicator}'s mart "
+                f"({indicator_models().get(indicator, 'unknown')}) reads the whole "
+                + (", ".join(types) + " filing(s)" if types else "intake records (no filed rows)")
+                + " of the enterprise for the period, listed below; the value is computed from (a subset of) these "
+                "rows, and its formula (docs/indicators.md) says which."
+            )
     out = Trace(value, exact, note, day=params["day"])
     keys: list[str] = []
     for part in parts:
