@@ -5,11 +5,14 @@
 --   unreported_large_value: its AML-001 evidence (large-value transactions found unreported);
 --   amount_outliers: its fct_aml_party_signals rows (amounts far from its own usual);
 --   legs: the legs it is payer or payee of (the naive baseline `suptech evaluate --labels` compares with).
--- score = typology_weight x typologies + unreported_large_value + amount_outliers: an alerted typology
--- outweighs any count of single unusual transactions. risk_rank = 1, 2, ... within the enterprise x period
--- by score (highest first), ties by party_id; null when the score is 0. Every point traces to evidence
+--   alerts: the AML indicators (AML-001..AML-007) whose evidence names the party.
+-- score = alert_weight x alerts + least(unreported_large_value + amount_outliers, alert_weight - 1): every
+-- party an alert names ranks above every party that only looks unusual (a merchant with hundreds of
+-- outlying takings cannot outrank a typology), and the counts order parties within each tier.
+-- risk_rank = 1, 2, ... within the enterprise x period by score (highest first), ties by party_id; null
+-- when the score is 0. Every point traces to evidence
 -- rows by (enterprise_id, period, party_id): fct_aml_evidence and fct_aml_party_signals.
-{%- set typology_weight = var('aml_rank_typology_weight', 10) %}
+{%- set alert_weight = var('aml_rank_alert_weight', 10) %}
 
 with
 
@@ -88,9 +91,15 @@ scored as (
         coalesce(typologies.typology_txns, 0) as typology_txns,
         coalesce(large_value.unreported_large_value, 0) as unreported_large_value,
         coalesce(outliers.amount_outliers, 0) as amount_outliers,
-        {{ typology_weight }} * coalesce(typologies.typologies, 0)
-        + coalesce(large_value.unreported_large_value, 0)
-        + coalesce(outliers.amount_outliers, 0) as score
+        coalesce(typologies.typologies, 0)
+        + case when large_value.unreported_large_value > 0 then 1 else 0 end as alerts,
+        {{ alert_weight }} * (
+            coalesce(typologies.typologies, 0) + case when large_value.unreported_large_value > 0 then 1 else 0 end
+        )
+        + least(
+            coalesce(large_value.unreported_large_value, 0) + coalesce(outliers.amount_outliers, 0),
+            {{ alert_weight }} - 1
+        ) as score
     from parties
     left join activity
         on parties.enterprise_id = activity.enterprise_id
@@ -131,6 +140,7 @@ final as (
         cast(typology_txns as bigint) as typology_txns,
         cast(unreported_large_value as bigint) as unreported_large_value,
         cast(amount_outliers as bigint) as amount_outliers,
+        cast(alerts as bigint) as alerts,
         cast(score as {{ type_double() }}) as score,
         cast(risk_rank as bigint) as risk_rank,
         {{ as_of_timestamp() }} as computed_at
