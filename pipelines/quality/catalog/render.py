@@ -33,6 +33,11 @@ def render() -> str:
         "do not edit by hand. Every check the warehouse runs is listed here with its id, stage and severity,",
         "so filers can check their own files before they submit (see `../shared/spec/rules.md`).",
         "",
+        "For engineers: each rule is this catalog entry plus one definition in the rule registry",
+        "(`pipelines/quality/rules.py`): a registered check for S rules (`pipelines/intake/syntax.py`), a",
+        "generated Great Expectations expectation or a registered SQL query otherwise. How to add one:",
+        "`docs/dev-interfaces.md` (Adding an S rule, Adding a V rule).",
+        "",
     ]
     for stage in STAGES:
         stage_rules = [r for r in rules.values() if r.stage == stage]
