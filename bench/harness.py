@@ -46,10 +46,11 @@ from pipelines.warehouse.settings import resolve
 
 REPO = Path(__file__).resolve().parent.parent
 SUPTECH = [str(Path(sys.executable).with_name("suptech"))]
-# Bytes on disk per transaction leg of the whole run, all of the home at its largest (landing/archive,
-# warehouse, both snapshots, reports) plus the hard-linked floor copy; measured at `small`
-# (docs/benchmarks.md) with a margin. The check asks for this much free space before it starts.
-BYTES_PER_LEG = 700
+# Bytes on disk per transaction leg (of the preset's nominal legs per month x months) of the whole home at
+# its largest (archive, warehouse, both snapshots, reports; the floor's files are hard links): 2.87 GB for
+# `small`'s 4 x 1M, about 720 (docs/benchmarks.md, 2026-12-07), plus a margin. The check asks for this much
+# free space before it starts.
+BYTES_PER_LEG = 900
 GIB = 1024**3
 
 
@@ -182,8 +183,8 @@ def run(args: argparse.Namespace) -> dict:
         "enterprises": args.enterprises,
         "months": args.months,
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": _git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "commit": os.environ.get("BENCH_COMMIT") or _git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": _git("status", "--porcelain", "--untracked-files=no") not in ("", "unknown"),
         "machine": machine(),
         "duckdb_settings": {"memory_limit": settings.memory_limit, "threads": settings.threads},
         "free_disk_gib": round(free / GIB, 1),

@@ -82,6 +82,7 @@ def measure(cmd: list[str], stdout: IO[str] | None = None, env: dict[str, str] |
         "command": " ".join(cmd),
         "exit": os.waitstatus_to_exitcode(status),
         "wall_s": round(time.perf_counter() - start, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),  # the child's and its waited children's
         "peak_rss_largest_process_mb": round(
             usage.ru_maxrss / 1024
         ),  # this child's (and its waited children's)
