@@ -10,10 +10,8 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-import jsonschema
-
 from pipelines.contracts import FILING_TYPES
-from pipelines.intake.problems import Failure, rule_claiming
+from pipelines.intake.problems import Failure, Problem, rule_claiming
 
 SUPPORTED_SPEC_VERSIONS = ("1.0",)
 MANIFEST_NAME = "manifest.json"
@@ -96,15 +94,29 @@ class Manifest:
 
 
 class ManifestError(ValueError):
-    """A manifest that cannot be used; its kind is claimed by the S rule it breaks (rule_id)."""
+    """A manifest that cannot be used: a failure while reading it (its kind is claimed by an S rule), or
+    the first problem of the S checks of its bytes and content (pipelines/intake/syntax.py)."""
 
-    def __init__(self, kind: Failure, message: str):
+    def __init__(self, kind: Failure | None, message: str, *, rule_id: str | None = None):
         super().__init__(message)
-        self.kind: Failure = kind
+        self.kind = kind
+        self._rule_id = rule_id
+
+    @classmethod
+    def found(cls, problem: Problem) -> ManifestError:
+        return cls(None, problem.message, rule_id=problem.rule_id)
 
     @property
     def rule_id(self) -> str:
+        if self._rule_id is not None:
+            return self._rule_id
+        assert self.kind is not None
         return rule_claiming(self.kind)
+
+    @property
+    def unreadable(self) -> bool:
+        """The manifest cannot be read as JSON (S001): treated as absent during the grace period."""
+        return self.rule_id == rule_claiming("manifest_unreadable")
 
 
 def read_manifest_bytes(path: Path) -> bytes:
@@ -118,11 +130,11 @@ def read_manifest_bytes(path: Path) -> bytes:
 MAX_MESSAGE = 300  # a finding quotes the input, it does not dump it
 
 
-def _clip(text: str, width: int = MAX_MESSAGE) -> str:
+def clip(text: str, width: int = MAX_MESSAGE) -> str:
     return text if len(text) <= width else text[:width] + "…"
 
 
-def _surrogate(doc: object) -> tuple[str, str] | None:
+def first_surrogate(doc: object) -> tuple[str, str] | None:
     """The first string (key or value) holding a lone surrogate (a \\udXXX escape that is no pair), with
     its JSON path: it cannot be stored as UTF-8. Iterative: a manifest may nest deeply."""
     stack: list[tuple[str, object]] = [("(top level)", doc)]
@@ -148,7 +160,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_manifest(data: bytes) -> Manifest:
-    """Parse and schema-check manifest bytes; raises ManifestError (manifest_unreadable, manifest_schema, spec_version: S001, S002, S003)."""
+    """Parse and check manifest bytes (S001, S002, S003); raises ManifestError with the first problem."""
     try:
         return _parse(data)
     except RecursionError:
@@ -157,44 +169,22 @@ def parse_manifest(data: bytes) -> Manifest:
         ) from None
 
 
+def parse_submitted_at(text: str) -> datetime:
+    """submitted_at as a datetime (ValueError or OverflowError when it is no valid date and time)."""
+    submitted_at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    submitted_at.astimezone(UTC)  # an offset may push it past year 9999
+    return submitted_at
+
+
 def _parse(data: bytes) -> Manifest:
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON syntax, or an int of > 4300 digits
-        raise ManifestError(
-            "manifest_unreadable", f"manifest.json is not valid UTF-8 JSON: {_clip(str(exc), 200)}"
-        ) from None
-    bad = _surrogate(doc)
-    if bad is not None:
-        where, text = bad
-        shown = _clip(ascii(text), 80)
-        raise ManifestError(
-            "manifest_unreadable",
-            f"manifest.json at {_clip(ascii(where)[1:-1], 80)}: {shown} holds an unpaired surrogate escape, "
-            "which is no character: write the text as UTF-8",
-        )
-    if not isinstance(doc, dict):
-        raise ManifestError("manifest_schema", "manifest.json must hold a JSON object")
-    errors = sorted(jsonschema.Draft202012Validator(manifest_schema()).iter_errors(doc), key=lambda e: e.path)
-    if errors:
-        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise ManifestError(
-            "manifest_schema", f"manifest.json at {_clip(where, 80)}: {_clip(errors[0].message)}{more}"
-        )
-    if doc["spec_version"] not in SUPPORTED_SPEC_VERSIONS:
-        raise ManifestError(
-            "spec_version",
-            f"spec_version {doc['spec_version']!r} is not supported; use one of {SUPPORTED_SPEC_VERSIONS}",
-        )
-    try:
-        submitted_at = datetime.fromisoformat(doc["submitted_at"].replace("Z", "+00:00"))
-        submitted_at.astimezone(UTC)  # an offset may push it past year 9999
-    except (ValueError, OverflowError):
-        raise ManifestError(
-            "manifest_schema",
-            f"manifest.json: submitted_at {doc['submitted_at']!r} is not a valid date and time",
-        ) from None
+    from pipelines.intake import syntax  # late: the S checks import this module
+
+    for problem in syntax.manifest_is_json(data):
+        raise ManifestError.found(problem)
+    doc = json.loads(data.decode("utf-8-sig"))
+    for problem in syntax.manifest_follows_schema(doc) or syntax.supported_spec_version(doc):
+        raise ManifestError.found(problem)
+    submitted_at = parse_submitted_at(doc["submitted_at"])
     files = tuple(
         FileEntry(
             filing_type=f["filing_type"],

@@ -110,7 +110,7 @@ def _package(folder: Path, enterprise_dir: str, clock: datetime, grace_seconds: 
         manifest = parse_manifest(data)
     except ManifestError as exc:
         failure = exc
-        if exc.kind == "manifest_unreadable" and (clock - mtime).total_seconds() < grace_seconds:
+        if exc.unreadable and (clock - mtime).total_seconds() < grace_seconds:
             return None  # still being written
     except OSError as exc:
         failure = ManifestError("manifest_unreadable", f"manifest.json cannot be read: {exc.strerror}")

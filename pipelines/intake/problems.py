@@ -17,9 +17,7 @@ from pipelines.quality.rules import claimed_by
 
 # The failures found while reading (each claimed by one S rule in pipelines/intake/syntax.py).
 Failure = Literal[
-    "manifest_unreadable",  # manifest.json not a regular file, too large, unreadable, not UTF-8 JSON
-    "manifest_schema",  # manifest.json does not follow the manifest schema
-    "spec_version",  # an unsupported spec_version
+    "manifest_unreadable",  # manifest.json not a regular file, too large, unreadable, nested too deeply
     "not_a_package",  # a link, a loose file or a folder directly in landing/
     "misplaced",  # a folder not named after a submission id of its enterprise folder
     "id_reused",  # a submission id already used, with different bytes

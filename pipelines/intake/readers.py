@@ -22,7 +22,7 @@ import duckdb
 
 from pipelines.contracts import Contract
 from pipelines.intake.manifest import FileEntry
-from pipelines.intake.problems import Failure
+from pipelines.intake.problems import Failure, Problem, rule_claiming
 
 CHUNK = 1 << 20
 MAX_HEADER_BYTES = 64 << 10
@@ -36,10 +36,27 @@ MIN_GZIP_ALLOWANCE = 64 << 20
 
 
 class FileProblem(Exception):
-    def __init__(self, kind: Failure, message: str, row_number: int | None = None):
+    """A file that cannot be staged: a failure while reading it (its kind is claimed by an S rule), or the
+    first problem of an S check run while reading (the column set, S014)."""
+
+    def __init__(
+        self, kind: Failure | None, message: str, row_number: int | None = None, *, rule_id: str | None = None
+    ):
         super().__init__(message)
-        self.kind: Failure = kind
+        self.kind = kind
         self.row_number = row_number
+        self._rule_id = rule_id
+
+    @classmethod
+    def found(cls, problem: Problem) -> FileProblem:
+        return cls(None, problem.message, problem.row_number, rule_id=problem.rule_id)
+
+    @property
+    def rule_id(self) -> str:
+        if self._rule_id is not None:
+            return self._rule_id
+        assert self.kind is not None
+        return rule_claiming(self.kind)
 
 
 @dataclass(frozen=True)
@@ -127,27 +144,12 @@ def _read_header(path: Path, compression: str, encoding: str) -> list[str]:
         raise FileProblem("header", f"the header row cannot be read as CSV: {exc}", 0) from None
 
 
-def _clip(name: str, width: int = 40) -> str:
-    return name if len(name) <= width else name[:width] + "…"
-
-
 def check_columns(found: list[str], contract: Contract) -> None:
-    expected = contract.column_names
-    dupes = sorted({c for c in found if found.count(c) > 1})
-    missing = [c for c in expected if c not in found]
-    extra = [c for c in found if c not in expected]
-    problems = []
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}")
-    if extra:
-        problems.append(f"unknown column(s) {', '.join(repr(_clip(c)) for c in extra[:10])}")
-    if dupes:
-        problems.append(f"repeated column(s) {', '.join(dupes)}")
-    if problems:
-        raise FileProblem(
-            "columns",
-            f"{'; '.join(problems)}: the {contract.filing_type} file must have exactly the contract's columns",
-        )
+    """The column set check (S014) on a header or schema: raises its first problem."""
+    from pipelines.intake import syntax  # late: the S checks import the intake modules
+
+    for problem in syntax.column_set(found, contract):
+        raise FileProblem.found(problem)
 
 
 _LINE = re.compile(r"[Ll]ine:? ?([0-9]+)")

@@ -161,7 +161,7 @@ def _verify_files(
         try:
             sf = stage_file(con, path, f, contracts[f.filing_type], table, home.tmp)
         except FileProblem as exc:
-            problems.append(problem(exc.kind, f"{f.path}: {exc}", f.filing_type, exc.row_number))
+            problems.append(Problem(exc.rule_id, f"{f.path}: {exc}", f.filing_type, exc.row_number))
             continue
         staged[f.filing_type] = sf
         problems += syntax.check_staged(syntax.StagedCheck(con, table, sf.rows, contracts[f.filing_type], f))
@@ -203,7 +203,7 @@ def _take_in_package(
     sid = own_submission_id(pkg)
     if sid is None:  # folder, enterprise folder and manifest disagree: claims no submission id
         problems: list[Problem] = (
-            [problem(pkg.manifest_problem.kind, str(pkg.manifest_problem))] if pkg.manifest_problem else []
+            [Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem))] if pkg.manifest_problem else []
         )
         problems += syntax.package_identity(pkg) if pkg.manifest else []
         if not problems:
@@ -227,7 +227,7 @@ def _take_in_package(
     staged: dict[str, StagedFile] = {}
     period = None
     if pkg.manifest_problem is not None:
-        problems.append(problem(pkg.manifest_problem.kind, str(pkg.manifest_problem)))
+        problems.append(Problem(pkg.manifest_problem.rule_id, str(pkg.manifest_problem)))
     else:
         assert m is not None
         bad_period = syntax.period_in_calendar(m, clock)

@@ -8,9 +8,11 @@ parser, the file readers and the intake itself, reported under the rule that cla
 writes an S rule id. ``tests/unit/test_catalog_syntax.py`` checks that the catalog's S rules and the
 registered checks are the same, and that every failure kind is claimed.
 
-The intake (pipelines/intake/service.py) calls the checks in a fixed order (the files' checks in
-:func:`check_files`, a staged file's in :func:`check_staged`): the order decides a delivery's first
-problem, which is its status reason.
+The checks run in a fixed order - the manifest's (S001, S002, S003) in ``manifest.parse_manifest``, the
+column set (S014) in ``readers.check_columns`` while a file is read, the others from
+pipelines/intake/service.py (the listed files' in :func:`check_files`, a staged file's in
+:func:`check_staged`): the order decides a delivery's first problem, which is its status reason. Only S017
+(the intake failing on a delivery) has no check of its own: it is the failure kind it claims.
 
 Adding an S rule: its catalog entry, a check here and its call where its input exists (the worked
 example "Adding an S rule" of docs/dev-interfaces.md, which tests/unit/test_catalog_syntax.py runs).
@@ -19,6 +21,7 @@ example "Adding an S rule" of docs/dev-interfaces.md, which tests/unit/test_cata
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -29,10 +32,19 @@ from pathlib import Path
 from typing import ParamSpec
 
 import duckdb
+import jsonschema
 
 from pipelines.calendar import ent_type_of, period_problem, required_filing_types
 from pipelines.contracts import Contract
-from pipelines.intake.manifest import FileEntry, Manifest
+from pipelines.intake.manifest import (
+    SUPPORTED_SPEC_VERSIONS,
+    FileEntry,
+    Manifest,
+    clip,
+    first_surrogate,
+    manifest_schema,
+    parse_submitted_at,
+)
 from pipelines.intake.package import Package, safe_path
 from pipelines.intake.problems import Failure, Problem, issue, printable
 from pipelines.intake.values import ValueScan, invalid_sample, scan_values
@@ -64,11 +76,61 @@ def claims(rule_id: str, *kinds: Failure) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------
-# the manifest: read and parsed in one pass (pipelines/intake/manifest.py raises the failure)
+# the manifest (pipelines/intake/manifest.py parse_manifest runs them in this order; the first problem
+# makes the manifest unusable)
 
-claims("S001", "manifest_unreadable")
-claims("S002", "manifest_schema")
-claims("S003", "spec_version")
+
+@check("S001", claims=("manifest_unreadable",))
+def manifest_is_json(data: bytes) -> list[Problem]:
+    """manifest.json is UTF-8 JSON with no unpaired surrogate escape. (Not a regular file, larger than
+    1 MB, unreadable or nested too deeply: manifest_unreadable, found when it is read.)"""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON syntax, or an int of > 4300 digits
+        return [issue(f"manifest.json is not valid UTF-8 JSON: {clip(str(exc), 200)}")]
+    bad = first_surrogate(doc)
+    if bad is not None:
+        where, text = bad
+        return [
+            issue(
+                f"manifest.json at {clip(ascii(where)[1:-1], 80)}: {clip(ascii(text), 80)} holds an unpaired "
+                "surrogate escape, which is no character: write the text as UTF-8"
+            )
+        ]
+    return []
+
+
+@check("S002")
+def manifest_follows_schema(doc: object) -> list[Problem]:
+    """The manifest is a JSON object following the manifest schema, with a valid submitted_at (checked
+    once the spec_version is supported: an unsupported one is reported by S003 first)."""
+    if not isinstance(doc, dict):
+        return [issue("manifest.json must hold a JSON object")]
+    errors = sorted(jsonschema.Draft202012Validator(manifest_schema()).iter_errors(doc), key=lambda e: e.path)
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        return [issue(f"manifest.json at {clip(where, 80)}: {clip(errors[0].message)}{more}")]
+    if doc["spec_version"] in SUPPORTED_SPEC_VERSIONS:
+        try:
+            parse_submitted_at(doc["submitted_at"])
+        except (ValueError, OverflowError):
+            return [
+                issue(f"manifest.json: submitted_at {doc['submitted_at']!r} is not a valid date and time")
+            ]
+    return []
+
+
+@check("S003")
+def supported_spec_version(doc: dict) -> list[Problem]:
+    """spec_version is one the warehouse supports (of a manifest that follows the schema)."""
+    if doc["spec_version"] not in SUPPORTED_SPEC_VERSIONS:
+        return [
+            issue(
+                f"spec_version {doc['spec_version']!r} is not supported; use one of {SUPPORTED_SPEC_VERSIONS}"
+            )
+        ]
+    return []
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -280,9 +342,36 @@ def period_in_calendar(m: Manifest, clock: datetime) -> list[Problem]:
 
 
 # ------------------------------------------------------------------------------------------------------
-# a staged file (read in one pass by pipelines/intake/readers.py: header and columns failures there)
+# a file being read (pipelines/intake/readers.py: the first problem stops the read) and a staged file
 
-claims("S014", "header", "columns")
+
+@check("S014", claims=("header", "columns"))
+def column_set(found: list[str], contract: Contract) -> list[Problem]:
+    """The header (CSV) or schema (Parquet) holds exactly the contract's columns, each once, in any order.
+    (No header row or one that cannot be read is a header failure, unknown JSON Lines keys a columns
+    failure, found when the file is read.)"""
+    expected = contract.column_names
+    dupes = sorted({c for c in found if found.count(c) > 1})
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    problems = []
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)}")
+    if extra:
+        problems.append(f"unknown column(s) {', '.join(repr(_clip_name(c)) for c in extra[:10])}")
+    if dupes:
+        problems.append(f"repeated column(s) {', '.join(dupes)}")
+    if problems:
+        return [
+            issue(
+                f"{'; '.join(problems)}: the {contract.filing_type} file must have exactly the contract's columns"
+            )
+        ]
+    return []
+
+
+def _clip_name(name: str, width: int = 40) -> str:
+    return name if len(name) <= width else name[:width] + "…"
 
 
 @dataclass

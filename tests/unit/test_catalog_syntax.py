@@ -155,6 +155,54 @@ def test_the_staged_checks_run_on_a_staged_table() -> None:
     assert p.rule_id == "S011" and p.fields == [("amount_cny", "3.00")]
 
 
+def test_the_manifest_checks_run_in_order_and_the_first_problem_is_raised() -> None:
+    import json
+
+    from pipelines.intake.manifest import ManifestError, parse_manifest
+    from tests.support import EXAMPLES
+
+    good = json.loads(
+        (EXAMPLES / "PAY0001" / "PAY0001-2026-10-v1" / "manifest.json").read_text(encoding="utf-8")
+    )
+    assert parse_manifest(json.dumps(good).encode()).enterprise_id == "PAY0001"
+    (p,) = syntax.manifest_is_json(b"{not json")
+    assert p.rule_id == "S001" and p.message.startswith("manifest.json is not valid UTF-8 JSON")
+    assert syntax.manifest_is_json(b'{"a": "\\ud800"}')[0].rule_id == "S001"
+    assert syntax.manifest_follows_schema([])[0].message == "manifest.json must hold a JSON object"
+
+    def error(doc: dict) -> tuple[str, str]:
+        with pytest.raises(ManifestError) as exc:
+            parse_manifest(json.dumps(doc).encode())
+        return exc.value.rule_id, str(exc.value)
+
+    bad_time = {**good, "submitted_at": "2026-13-45T25:61:00+08:00"}
+    assert error(bad_time)[0] == "S002"
+    # an unsupported spec_version is reported before an impossible submitted_at, as always
+    assert error({**bad_time, "spec_version": "2.0"}) == (
+        "S003",
+        "spec_version '2.0' is not supported; use one of ('1.0',)",
+    )
+    assert error({**good, "spec_version": 2})[0] == "S002"  # the schema first
+    with pytest.raises(ManifestError) as exc:
+        parse_manifest(b"[" * 100_000 + b"]" * 100_000)
+    assert exc.value.rule_id == "S001" and exc.value.unreadable and exc.value.kind == "manifest_unreadable"
+
+
+def test_the_column_set_check_stops_the_read() -> None:
+    from pipelines.contracts import load_contracts
+    from pipelines.intake.readers import FileProblem, check_columns
+
+    contract = load_contracts()["incidents"]
+    check_columns(list(reversed(contract.column_names)), contract)  # any order
+    with pytest.raises(FileProblem) as exc:
+        check_columns([*contract.column_names[1:], "comment", "comment"], contract)
+    assert exc.value.rule_id == "S014"
+    assert str(exc.value) == (
+        f"missing column(s) {contract.column_names[0]}; unknown column(s) 'comment', 'comment'; "
+        "repeated column(s) comment: the incidents file must have exactly the contract's columns"
+    )
+
+
 def test_period_check_uses_the_calendar() -> None:
     from pipelines.intake.manifest import Manifest
 
