@@ -166,8 +166,8 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--check",
         is_flag=True,
-        help="Exit 1 unless every class reaches recall >= 0.95 and precision >= 0.90 and the clean "
-        "submissions have no error and warnings on <= 1% of them (targets.md D1).",
+        help="With --truth: exit 1 unless every class reaches recall >= 0.95 and precision >= 0.90 and the "
+        "clean submissions have no error and warnings on <= 1% of them (targets.md D1).",
     )
     def evaluate(home_dir, truth_path, labels_path, as_json, check) -> None:
         """Recall per injected class and precision per flag id of the published snapshot's findings and
@@ -183,7 +183,8 @@ def register(cli: click.Group) -> None:
         k (labelled laundering parties), precision_at_k of the party risk ranking
         (marts.fct_aml_party_risk, each party's highest score), baseline_precision_at_k (parties ranked by
         their legs), and flagged / flagged_precision / flagged_recall of the parties AML alerts name. Label
-        ids are pseudonymised with the home's key, as the snapshot's party ids are.
+        ids are pseudonymised with the home's key, as the snapshot's party ids are. --truth and --labels
+        are not given together.
 
         \b
         Example:
