@@ -153,13 +153,22 @@ def check_columns(found: list[str], contract: Contract) -> None:
 
 
 _LINE = re.compile(r"[Ll]ine:? ?([0-9]+)")
+_QUOTED_SERVER_PATH = re.compile(r"""(['"])/[^'"]*\1""")
 
 
-def _duckdb_problem(exc: duckdb.Error, entry: FileEntry) -> FileProblem:
-    msg = str(exc).split("\n")[0]
-    m = _LINE.search(str(exc))
+def _without_server_paths(text: str, path: Path, entry: FileEntry) -> str:
+    """DuckDB's error text names the file by its path on this server (in landing, or a staging
+    copy); the filer reads these messages, so each such path becomes the manifest's file name."""
+    text = text.replace(str(path), entry.path)
+    return _QUOTED_SERVER_PATH.sub(lambda m: f"{m.group(1)}{entry.path}{m.group(1)}", text)
+
+
+def _duckdb_problem(exc: duckdb.Error, entry: FileEntry, path: Path) -> FileProblem:
+    text = _without_server_paths(str(exc), path, entry)
+    msg = text.split("\n")[0]
+    m = _LINE.search(text)
     row = int(m.group(1)) - 1 if m else None
-    if "invalid unicode" in str(exc).lower():
+    if "invalid unicode" in text.lower():
         return FileProblem(
             "encoding",
             f"the file is not valid {entry.encoding}"
@@ -168,7 +177,7 @@ def _duckdb_problem(exc: duckdb.Error, entry: FileEntry) -> FileProblem:
             row,
         )
     detail = next(
-        (line for line in str(exc).split("\n")[1:] if line and not line.startswith("Original Line")), ""
+        (line for line in text.split("\n")[1:] if line and not line.startswith("Original Line")), ""
     )
     return FileProblem(
         "format", f"the file cannot be read as {entry.format}: {msg} {detail}".strip()[:400], row
@@ -259,5 +268,5 @@ def stage_file(
         else:
             rows = _stage_parquet(con, path, contract, table)
     except duckdb.Error as exc:
-        raise _duckdb_problem(exc, entry) from None
+        raise _duckdb_problem(exc, entry, path) from None
     return StagedFile(table=table, rows=rows)

@@ -133,6 +133,8 @@ def test_case(run: Run, case: BadCase) -> None:
         assert any(reason in m for m in messages), (reason, messages)
     assert len(outcome.reason) <= MAX_REASON
     assert all(len(m) <= MAX_REASON for *_, m in found)
+    # the filer reads these: they name its files, never where this server keeps them
+    assert not [m for m in [outcome.reason, *(m for *_, m in found)] if str(run.home.root) in m], found
 
     # every delivered byte is kept, links as links
     assert not folder.exists()
