@@ -1,14 +1,14 @@
 """One monthly cycle: a sequence of steps, the same functions whichever way the cycle runs.
 
     intake -> validity and decisions -> edit reports -> dbt models -> dbt docs (when the dbt project
-    changed) -> publish -> period reports
+    changed) -> publish -> period reports -> lake (the open Parquet layout, pipelines/warehouse/lake.py)
 
 `run_cycle` (the CLI's `suptech run`, the benchmarks, the reliability tests) calls the steps in that order
 holding the single-writer lock once; the Dagster assets (pipelines/definitions.py: the sensor's and the
 monthly schedule's runs, the period backfills) call exactly the same step functions, one asset each, each
 holding the lock. A step takes the cycle's `CycleRun` (home, clock, backfill flag, progress callback) and
 records what it did in `run.report`. Without marts (`suptech run --no-marts`) the cycle stops after the
-edit reports and publishes (no dbt, no period reports).
+edit reports, publishes and writes the lake (no dbt, no period reports).
 
 A step opens its own warehouse connection and closes it before returning, so dbt (which opens the file
 itself) and publishing never meet an open connection. No step forces work by what an earlier step of the
@@ -38,6 +38,7 @@ from pipelines.warehouse.db import connect_writer, publish_snapshot, writer_lock
 
 if TYPE_CHECKING:
     from pipelines.dbt_runner import DbtResult
+    from pipelines.warehouse.lake import LakeReport
 
 Progress = Callable[[str, int, int], None]
 
@@ -53,6 +54,7 @@ class CycleReport:
     dbt_docs: Path | None = None  # reports/dbt_docs/static_index.html when regenerated (None: unchanged)
     timings: dict[str, float] = field(default_factory=dict)
     period_reports: list[Path] = field(default_factory=list)  # supervision/ and quality/<period>.html
+    lake: LakeReport | None = None  # what the lake step wrote under <home>/lake
 
     @property
     def statuses(self) -> dict[str, str]:
@@ -241,6 +243,17 @@ def period_reports(run: CycleRun) -> list[Path]:
     return run.report.period_reports
 
 
+def lake(run: CycleRun) -> LakeReport:
+    """The open Parquet layout under <home>/lake from the snapshots just published: new accepted
+    submissions' raw rows (lake/raw, 0700), changed partitions of the intake tables and the analysts' marts."""
+    from pipelines.warehouse.lake import write_lake
+
+    faults.checkpoint("lake.start")
+    with _timed(run, "lake"):
+        run.report.lake = write_lake(run.home, run.progress)
+    return run.report.lake
+
+
 Step = Callable[[CycleRun], object]
 STEPS: tuple[Step, ...] = (
     intake,
@@ -250,6 +263,7 @@ STEPS: tuple[Step, ...] = (
     dbt_docs,
     publish,
     period_reports,
+    lake,
 )
 MART_STEPS: frozenset[Step] = frozenset({dbt_models, dbt_docs, period_reports})
 

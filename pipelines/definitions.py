@@ -6,7 +6,7 @@ cycle's order:
 
     filings_intake (raw.*, intake.*) -> validity_and_decisions (quality.*) -> edit_reports
     -> dbt models (dbt build: seeds, models, data tests as asset checks; unit tests run in `make test`)
-    -> dbt_docs (regenerated when the dbt project changed) -> published_snapshot -> period_reports
+    -> dbt_docs (regenerated when the dbt project changed) -> published_snapshot -> period_reports -> lake
 
 `suptech run` runs the same steps in the same order (`pipelines.cycle.run_cycle`); a test materializes
 this graph and runs the CLI's cycle on the same packages and compares the warehouses and the reports
@@ -363,6 +363,30 @@ def _reports_metadata(written: list[Path], supervision: list[Path]) -> dict:
     }
 
 
+@dg.asset(
+    deps=[period_reports],
+    group_name="publish",
+    kinds={"parquet"},
+    pool=POOL,
+    partitions_def=PERIODS,
+    backfill_policy=ONE_PERIOD_PER_RUN,
+)
+def lake(context: AssetExecutionContext, suptech: SupTechHome) -> dg.MaterializeResult:
+    """Step `lake`: <home>/lake, the open Parquet layout (raw filings and intake tables for the writer, Spark
+    and auditors; the analysts' marts), new and changed partitions only (pipelines/warehouse/lake.py)."""
+    run = _cycle(context, suptech)
+    with writer_lock(run.home):
+        report = cycle.lake(run)
+    return dg.MaterializeResult(
+        metadata={
+            "raw_folders_written": len(report.raw_folders),
+            "partitions_written": len(report.partitions),
+            "partitions_removed": len(report.removed),
+            "folder": dg.MetadataValue.path(str(run.home.root / "lake")),
+        }
+    )
+
+
 ASSETS = [
     filings_intake,
     validity_and_decisions,
@@ -371,6 +395,7 @@ ASSETS = [
     dbt_docs,
     published_snapshot,
     period_reports,
+    lake,
 ]
 
 cycle_job = dg.define_asset_job(

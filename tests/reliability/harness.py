@@ -9,7 +9,7 @@ import multiprocessing.context
 import os
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,6 +66,17 @@ def report_state(home: Home) -> dict[str, str]:
     return out
 
 
+def lake_state(home: Home) -> dict[str, str]:
+    """Every file and folder of <home>/lake (the open Parquet layout): its mode, and a file's sha256."""
+    root = home.root / "lake"
+    out = {}
+    for p in sorted(root.rglob("*")) if root.exists() else []:
+        rel = p.relative_to(root).as_posix()
+        mode = f"{p.stat().st_mode & 0o777:o}"
+        out[rel] = f"{mode} {hashlib.sha256(p.read_bytes()).hexdigest()}" if p.is_file() else mode
+    return out
+
+
 @dataclass
 class State:
     warehouse: dict[str, str]
@@ -75,10 +86,11 @@ class State:
     landing: list[str]
 
     audit_intact: bool = True
+    lake: dict[str, str] = field(default_factory=dict)
 
     def diff(self, other: State) -> list[str]:
         out = [] if self.audit_intact and other.audit_intact else ["the audit log's hash chain is broken"]
-        for name in ("warehouse", "published", "auditor", "reports"):
+        for name in ("warehouse", "published", "auditor", "reports", "lake"):
             a, b = getattr(self, name), getattr(other, name)
             out += [f"{name}: {k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
         if self.landing != other.landing:
@@ -105,6 +117,7 @@ def state(home: Home) -> State:
         report_state(home),
         sorted(p.relative_to(home.landing).as_posix() for p in home.landing.rglob("*") if p.is_file()),
         audit_intact(home.warehouse),
+        lake_state(home),
     )
 
 
