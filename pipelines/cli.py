@@ -115,6 +115,13 @@ def run(home_dir, as_of, backfill, no_marts, as_json) -> None:
                     "counts": counts,
                     "snapshot": str(report.snapshot),
                     "timings_s": report.timings,
+                    "lake": {
+                        "raw_folders": len(report.lake.raw_folders),
+                        "partitions": len(report.lake.partitions),
+                        "removed": len(report.lake.removed),
+                    }
+                    if report.lake
+                    else None,
                 }
             )
         )
@@ -126,6 +133,11 @@ def run(home_dir, as_of, backfill, no_marts, as_json) -> None:
     out.print(
         f"warehouse: {home.warehouse}\nsnapshot:  {report.snapshot}\nedit reports: {home.reports / 'edit'}"
     )
+    if report.lake is not None:
+        out.print(
+            f"lake:      {home.root / 'lake'} ({len(report.lake.raw_folders)} new submission folder(s), "
+            f"{len(report.lake.partitions)} partition(s) written)"
+        )
 
 
 @cli.command()
