@@ -92,12 +92,9 @@ class DuckDBSettings:
     intake_memory_limit: str
 
     def statements(self) -> list[str]:
-        """The SET statements that apply the writer's settings to a connection."""
-        return [
-            f"set memory_limit = '{self.memory_limit}'",
-            f"set threads = {self.threads}",
-            "set temp_directory = '{}'".format(str(self.temp_directory).replace("'", "''")),
-        ]
+        """The SET statements of the settings that may be set again on a connection at any time.
+        temp_directory is not one of them: see `apply`."""
+        return [f"set memory_limit = '{self.memory_limit}'", f"set threads = {self.threads}"]
 
     def dbt_env(self) -> dict[str, str]:
         """The environment dbt_project/profiles.yml reads them from."""
@@ -126,6 +123,12 @@ def resolve(warehouse: Path, env: Mapping[str, str] | None = None) -> DuckDBSett
 
 
 def apply(con: duckdb.DuckDBPyConnection, settings: DuckDBSettings) -> None:
-    """Run the SET statements on a DuckDB connection."""
+    """Apply the settings to a DuckDB connection. temp_directory is set only when it differs: once DuckDB
+    has spilled, any `set temp_directory`, even to the same folder, fails with "Cannot switch temporary
+    directory after the current one has been used" (which is why dbt's profile gives it as a connect-time
+    config option, not as a per-cursor setting)."""
     for sql in settings.statements():
         con.execute(sql)
+    row = con.execute("select current_setting('temp_directory')").fetchone()
+    if row is None or Path(str(row[0])) != settings.temp_directory:
+        con.execute("set temp_directory = '{}'".format(str(settings.temp_directory).replace("'", "''")))

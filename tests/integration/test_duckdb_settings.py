@@ -86,6 +86,10 @@ def test_the_writer_spills_to_the_temp_directory(tmp_path, monkeypatch) -> None:
         ).fetchone()[0]
         used = con.execute("select coalesce(sum(size), 0) from duckdb_temporary_files()").fetchone()[0]
         seen = list(spill.glob("*")) if spill.exists() else []
+        # applying the settings again after a spill is harmless (a second `set temp_directory` is not)
+        settings.apply(con, settings.resolve(home.warehouse))
+        with pytest.raises(duckdb.NotImplementedException, match="temporary directory"):
+            con.execute(f"set temp_directory = '{spill}'")
     assert n == 3_000_000
     assert used > 0 or seen, "nothing spilled under a 100MB limit"
     assert not spill.exists() or not any(spill.iterdir())
@@ -123,3 +127,17 @@ def test_dbt_connects_with_the_settings(tmp_path, configured) -> None:
     assert abs(_mib(memory_limit) - 768 * 1e6 / 2**20) < 1
     assert int(threads) == 1
     assert Path(temp_directory) == configured
+
+
+def test_dbt_sets_the_temp_directory_once_per_database() -> None:
+    """dbt-duckdb runs the profile's `settings` on every new cursor (a thread, a model): after a spill a
+    second `set temp_directory` fails ("Cannot switch temporary directory after the current one has been
+    used", seen at `medium`), so the profile gives it as a connect-time config option."""
+    import yaml
+
+    from pipelines.dbt_runner import PROJECT_DIR
+
+    output = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())["suptech"]["outputs"]["warehouse"]
+    assert "temp_directory" not in output["settings"]
+    assert "SUPTECH_DUCKDB_TEMP_DIRECTORY" in output["config_options"]["temp_directory"]
+    assert {"memory_limit", "threads"} <= set(output["settings"])
