@@ -1,6 +1,7 @@
 """One cycle path: `suptech run` (pipelines.cycle.run_cycle) and the Dagster job materialized in process
-run the same steps on the same packages at the same clock and leave the same warehouse, snapshots and
-report files (content hash of every table, bytes of every report; tests/reliability/harness.py says what
+run the same steps on the same packages at the same clock and leave the same warehouse, snapshots,
+report files and lake (content hash of every table, bytes of every report and lake file;
+tests/reliability/harness.py says what
 may legitimately differ between two homes), passing the same fault checkpoints in the same order.
 
 The Dagster side is the period backfill: `period_cycle` for partition 2026-10 (no clock tag: as of the
@@ -66,6 +67,9 @@ def test_both_paths_leave_the_same_warehouse_snapshots_and_reports(paths: dict) 
     a: State = state(paths["cli"])
     b: State = state(paths["dagster"])
     assert a.warehouse and a.published and a.auditor
+    assert any(k.startswith("raw/filing_type=") for k in a.lake) and any(
+        k.startswith("marts/") for k in a.lake
+    )
     assert any(k.startswith("marts.") for k in a.warehouse)
     assert {"supervision/2026-10.html", "quality/2026-10.html"} <= set(a.reports)
     assert any(k.startswith("edit/") for k in a.reports)
