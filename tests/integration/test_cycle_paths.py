@@ -1,8 +1,8 @@
 """One cycle path: `suptech run` (pipelines.cycle.run_cycle) and the Dagster job materialized in process
 run the same steps on the same packages at the same clock and leave the same warehouse, snapshots,
 report files and lake (content hash of every table, bytes of every report and lake file;
-tests/reliability/harness.py says what
-may legitimately differ between two homes), passing the same fault checkpoints in the same order.
+tests/reliability/harness.py says what may legitimately differ between two homes), passing the same fault
+checkpoints in the same order.
 
 The Dagster side is the period backfill: `period_cycle` for partition 2026-10 (no clock tag: as of the
 period's close, deliveries taken in as a backfill); the CLI side runs as of that close with --backfill.
