@@ -380,6 +380,29 @@ class SupervisionReport:
                 out.append(charts.chart_div(spec))
         return "".join(out)
 
+    def party_ranking(self) -> str:
+        """The parties an investigator would open first (marts.fct_aml_party_risk): the period's highest
+        scores across filers, each with its rank within its filer and the evidence behind the score."""
+        if "fct_aml_party_risk" not in self.marts:
+            return ""
+        top = _q(
+            self.con,
+            "select enterprise_id, party_id, risk_rank as rank_in_filer, score, alerts, typology_ids, "
+            "unreported_large_value, amount_outliers, legs from marts.fct_aml_party_risk "
+            "where period = ? and risk_rank is not null "
+            "order by score desc, enterprise_id, risk_rank limit ?",
+            [self.period, RANKING_ROWS],
+        )
+        if top.is_empty():
+            return _no_data("Parties to open first")
+        return (
+            "<h3 id='aml-parties'>Parties to open first</h3><p>The highest party scores of the period across "
+            "filers (<code>marts.fct_aml_party_risk</code>): ten points per AML alert naming the party, plus "
+            "its unreported large values and amounts far from its own usual (at most nine). The evidence rows "
+            "are in <code>marts.fct_aml_evidence</code> and <code>marts.fct_aml_party_signals</code> by "
+            "enterprise, period and party.</p>" + html_table(top)
+        )
+
     def families(self) -> str:
         """Status counts per indicator of every family with values in the period (data-driven)."""
         if not self.has_values:
@@ -506,6 +529,7 @@ class SupervisionReport:
             self.chart_credit(),
             "<h2 id='aml'>AML alerts</h2>",
             self.chart_aml(alerts),
+            self.party_ranking(),
             self.families(),
             self.drilldown(alerts),
         ]

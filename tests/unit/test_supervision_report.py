@@ -169,3 +169,31 @@ def test_risk_ranking_uses_the_composite_score_with_family_scores(snapshot: Path
     ]
     rows = re.findall(r"<tr><td>(PAY000\d)</td><td class='num'>([\d.]+)</td>", section)
     assert rows == [("PAY0002", "45"), ("PAY0001", "10")]
+
+
+def test_aml_parties_to_open_first_rank_by_score_across_filers(snapshot: Path) -> None:
+    con = duckdb.connect(str(snapshot))
+    con.execute(
+        "create table marts.fct_aml_party_risk as select * from (values "
+        # P9 named by one typology (10) + 2 outliers = 12; Q1 only unusual: 3 + 1 = 4; Q2 score 0 (unranked);
+        # P5 in another period
+        "('PAY0002', '2026-10', 'P9', 40, 'AML-003', 1, 2, 0, 2, 1, 12, 1), "
+        "('PAY0001', '2026-10', 'Q1', 300, null, 0, 0, 3, 1, 0, 4, 1), "
+        "('PAY0001', '2026-10', 'Q2', 500, null, 0, 0, 0, 0, 0, 0, null), "
+        "('PAY0001', '2026-09', 'P5', 5, 'AML-002', 1, 1, 0, 0, 1, 10, 1)) "
+        "t(enterprise_id, period, party_id, legs, typology_ids, typologies, typology_txns, "
+        "unreported_large_value, amount_outliers, alerts, score, risk_rank)"
+    )
+    con.close()
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        html = render_supervision_report(con, "2026-10")
+    finally:
+        con.close()
+    section = html[html.index("<h3 id='aml-parties'>") : html.index("<h2 id='families'>")]
+    rows = re.findall(
+        r"<tr><td>(PAY000\d)</td><td>(\w+)</td><td class='num'>(\d+)</td><td class='num'>(\d+)</td>", section
+    )
+    assert rows == [("PAY0002", "P9", "1", "12"), ("PAY0001", "Q1", "1", "4")]
+    assert "Q2" not in section and "P5" not in section
+    assert "marts.fct_aml_party_signals" in section
