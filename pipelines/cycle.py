@@ -340,7 +340,7 @@ def _write_periods(con, home: Home, periods: list[str], as_of: datetime | None) 
     return out
 
 
-PERIOD_REPORT_VERSION = "period-3"  # bump when the period reports' layout changes (2: the portal's charts, 3: AML parties)
+PERIOD_REPORT_VERSION = "period-3"  # bump when the period reports change (2: portal charts, 3: AML parties)
 PERIOD_FINGERPRINTS = ".period_fingerprints.json"
 
 
