@@ -3,7 +3,7 @@
 Built once per test session by one backfill cycle over the spec's two examples, at a clock after the close
 of 2026-11, so both enterprises are *missing* for 2026-11. PAY0001's complaint `issue` is a `<script>`
 payload (a filed text field). One alert is planted (PAY0001 RES-001 2026-10 in breach, with its indicator
-rows in breach) so the analyst has evidence rows to reach. Users: one per role, filer-a for PAY0001 and
+rows in breach) so the analyst has evidence rows to reach, and one ranked AML party (PAY0001 2026-10). Users: one per role, filer-a for PAY0001 and
 filer-b for P2P0001, all with PASSWORD.
 """
 
@@ -114,6 +114,14 @@ def _build(root: Path) -> PortalWorld:
                    values (?, 'PAY0001', '2026-10', 'RES-001', 'Reserve coverage', 'RES', 'coverage_ratio',
                            'BREACH', 0.8, 1.0, 'reserve coverage below 100%', 'planted for the portal tests', ?)""",
                 [ALERT_ID, AS_OF],
+            )
+            # one ranked party (the examples rank none): the first of PAY0001's parties in 2026-10
+            con.execute(
+                """update marts.fct_aml_party_risk set typology_ids = 'AML-003', typologies = 1, alerts = 1,
+                       amount_outliers = 2, score = 12, risk_rank = 1
+                   where enterprise_id = 'PAY0001' and period = '2026-10' and party_id = (
+                       select min(party_id) from marts.fct_aml_party_risk
+                       where enterprise_id = 'PAY0001' and period = '2026-10')"""
             )
         publish_snapshot(home, AS_OF)
     store = UserStore(home)

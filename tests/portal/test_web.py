@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import duckdb
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
@@ -290,6 +291,23 @@ def test_analyst_reaches_evidence_and_sees_pseudonyms_only(clients) -> None:
     csrf = csrf_of(ana, "/analyst/sql")
     res = ana.post("/analyst/sql", data={"csrf": csrf, "sql": "select * from raw.complaints"})
     assert res.status_code == 400
+
+
+def test_analyst_profile_lists_the_ranked_parties_by_pseudonym(portal_world: PortalWorld, clients) -> None:
+    profile = clients["analyst"].get("/analyst/enterprises/PAY0001").text
+    section = profile[profile.index('id="enterprise-parties"') :]
+    section = section[: section.index("</table>")]
+    cells = re.findall(r"<td>(.*?)</td>", section)
+    with duckdb.connect(str(portal_world.home.published / "suptech.duckdb"), read_only=True) as con:
+        (pseudonym,) = con.execute(
+            "select party_id from marts.fct_aml_party_risk where enterprise_id = 'PAY0001' and risk_rank = 1"
+        ).fetchone()
+    with duckdb.connect(str(portal_world.home.published / "auditor.duckdb"), read_only=True) as con:
+        (filed,) = con.execute(
+            "select party_id from marts.fct_aml_party_risk where enterprise_id = 'PAY0001' and risk_rank = 1"
+        ).fetchone()
+    assert cells[:6] == ["2026-10", pseudonym, "1", "12", "1", "AML-003"], cells
+    assert pseudonym != filed and filed not in profile  # the analyst sees the keyed pseudonym only
 
 
 def test_auditor_trace_to_archived_bytes(portal_world: PortalWorld, clients) -> None:

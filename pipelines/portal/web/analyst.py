@@ -148,6 +148,23 @@ def register(app: FastAPI, web: Web) -> None:
                 "select period, max(score) as score from marts.fct_risk_scores where enterprise_id = ? group by 1 order by 1",
                 [eid],
             )
+            # the AML party ranking (issue 16): the parties to open first, by period; evidence rows in
+            # marts.fct_aml_evidence and marts.fct_aml_party_signals by enterprise, period and party
+            has_ranking = scalar(
+                con,
+                "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = 'fct_aml_party_risk'",
+            )
+            parties = (
+                rows(
+                    con,
+                    "select period, party_id, risk_rank, score, alerts, typology_ids, unreported_large_value, "
+                    "amount_outliers, legs from marts.fct_aml_party_risk "
+                    "where enterprise_id = ? and risk_rank <= ? order by period desc, risk_rank",
+                    [eid, TOP_N],
+                )
+                if has_ranking
+                else []
+            )
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in series:
             groups.setdefault((r["indicator_id"], r["metric"]), []).append(r)
@@ -169,6 +186,7 @@ def register(app: FastAPI, web: Web) -> None:
             alerts=alerts,
             filings=filings,
             timeliness=timeliness,
+            parties=parties,
             indicator_charts=indicator_charts,
             risk_chart=charts.time_series(
                 "Risk score", [{"period": r["period"], "value": r["score"]} for r in risk]
