@@ -68,13 +68,19 @@ def make_snapshot(path: Path) -> Path:
     return path
 
 
+def render(snapshot: Path, *setup: str) -> str:
+    """The 2026-10 report of `snapshot` after the `setup` statements (tables a test adds), read only."""
+    if setup:
+        with duckdb.connect(str(snapshot)) as con:
+            for sql in setup:
+                con.execute(sql)
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return render_supervision_report(con, "2026-10")
+
+
 @pytest.fixture
 def html(snapshot: Path) -> str:
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        return render_supervision_report(con, "2026-10")
-    finally:
-        con.close()
+    return render(snapshot)
 
 
 def test_every_alert_links_to_a_drilldown_with_its_evidence_rows(html: str) -> None:
@@ -143,19 +149,13 @@ def test_cli_writes_the_report_under_home(snapshot: Path) -> None:
 
 
 def test_risk_ranking_uses_the_composite_score_with_family_scores(snapshot: Path) -> None:
-    con = duckdb.connect(str(snapshot))
-    con.execute(
+    html = render(
+        snapshot,
         "create table marts.fct_risk_scores as select * from (values "
         "('PAY0001', '2026-10', 'ALL', 10.0, null, 1, 0), ('PAY0001', '2026-10', 'RES', null, 100.0, 1, 0), "
         "('PAY0002', '2026-10', 'ALL', 45.0, null, 0, 1), ('PAY0002', '2026-10', 'AML', null, 30.0, 0, 1)) "
-        "t(enterprise_id, period, family, score, family_score, breaches, warnings)"
+        "t(enterprise_id, period, family, score, family_score, breaches, warnings)",
     )
-    con.close()
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        html = render_supervision_report(con, "2026-10")
-    finally:
-        con.close()
     section = html[html.index("<h2 id='risk'>") : html.index("<h2 id='reserves'>")]
     assert "ranked by alerts" not in section
     header = re.search(r"<table><tr>(.*?)</tr>", section).group(1)
@@ -172,8 +172,8 @@ def test_risk_ranking_uses_the_composite_score_with_family_scores(snapshot: Path
 
 
 def test_aml_parties_to_open_first_rank_by_score_across_filers(snapshot: Path) -> None:
-    con = duckdb.connect(str(snapshot))
-    con.execute(
+    html = render(
+        snapshot,
         "create table marts.fct_aml_party_risk as select * from (values "
         # P9 named by one typology (10) + 2 outliers = 12; Q1 only unusual: 3 + 1 = 4; Q2 score 0 (unranked);
         # P5 in another period
@@ -182,14 +182,8 @@ def test_aml_parties_to_open_first_rank_by_score_across_filers(snapshot: Path) -
         "('PAY0001', '2026-10', 'Q2', 500, null, 0, 0, 0, 0, 0, 0, null), "
         "('PAY0001', '2026-09', 'P5', 5, 'AML-002', 1, 1, 0, 0, 1, 10, 1)) "
         "t(enterprise_id, period, party_id, legs, typology_ids, typologies, typology_txns, "
-        "unreported_large_value, amount_outliers, alerts, score, risk_rank)"
+        "unreported_large_value, amount_outliers, alerts, score, risk_rank)",
     )
-    con.close()
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        html = render_supervision_report(con, "2026-10")
-    finally:
-        con.close()
     section = html[html.index("<h3 id='aml-parties'>") : html.index("<h2 id='families'>")]
     rows = re.findall(
         r"<tr><td>(PAY000\d)</td><td>(\w+)</td><td class='num'>(\d+)</td><td class='num'>(\d+)</td>", section
