@@ -11,7 +11,7 @@
             from (select day as calendar_day, is_working_day as calendar_is_working
                   from {{ ref('business_calendar') }}) as calendar_days
             where calendar_days.calendar_day = cast({{ date_expr }} as date)),
-        extract(isodow from {{ date_expr }}) between 1 and 5
+        {{ iso_dow(date_expr) }} between 1 and 5
     )
 {%- endmacro %}
 

@@ -11,5 +11,5 @@
 {#- A double, or null when it is NaN or infinite (DuckDB's 0.0 / 0.0 is NaN, not null): NaN must never
     reach a comparison, a median or an evidence text ("robust z -nan"). -#}
 {% macro finite_or_null(expr) -%}
-    case when isfinite(cast({{ expr }} as {{ type_double() }})) then {{ expr }} end
+    case when {{ is_finite('cast(' ~ expr ~ ' as ' ~ type_double() ~ ')') }} then {{ expr }} end
 {%- endmacro %}

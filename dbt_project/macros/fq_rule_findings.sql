@@ -14,8 +14,11 @@
             where submissions.is_current and fq_results.severity = 'error'
         ), 0) as current_errors,
         max(submissions.submission_id) filter (where submissions.is_current) as current_submission_id,
-        string_agg(distinct fq_results.rule_id, ', ' order by fq_results.rule_id)
-            filter (where fq_results.finding_count > 0) as failed_rules
+        {{ dbt.listagg(
+            "distinct case when fq_results.finding_count > 0 then fq_results.rule_id end",
+            "', '",
+            "order by case when fq_results.finding_count > 0 then fq_results.rule_id end"
+        ) }} as failed_rules
     from {{ ref('stg_intake__submissions') }} as submissions
     left join (
         select results.submission_id, results.rule_id, results.finding_count, rules.severity

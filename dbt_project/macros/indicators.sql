@@ -104,8 +104,22 @@
 {#- A number as text for messages and evidence, rounded to `digits` places. -#}
 {% macro num_text(expr, digits=2) -%}
     case
-        when isfinite(cast({{ expr }} as {{ type_double() }}))
-            then cast(round(cast({{ expr }} as {{ type_double() }}), {{ digits }}) as {{ dbt.type_string() }})
+        when {{ is_finite('cast(' ~ expr ~ ' as ' ~ type_double() ~ ')') }}
+            then {{ adapter.dispatch('rounded_double_text')('round(cast(' ~ expr ~ ' as ' ~ type_double() ~ '), ' ~ digits ~ ')', digits) }}
         when {{ expr }} is not null then 'n/a'
+    end
+{%- endmacro %}
+{#- A double already rounded to `digits` places as DuckDB writes it: the shortest text that reads back the
+    same double (12.5, 3.0, 0.0009, -0.0). Spark's cast writes 9.0E-4 and 1.0E7, so it goes through a
+    decimal with the trailing zeros dropped (one kept after the point). -#}
+{% macro default__rounded_double_text(rounded, digits) -%}
+    cast({{ rounded }} as {{ dbt.type_string() }})
+{%- endmacro %}
+{% macro spark__rounded_double_text(rounded, digits) -%}
+    case
+        when {{ rounded }} = 0 then cast({{ rounded }} as string)
+        else regexp_replace(
+            regexp_replace(cast(cast({{ rounded }} as decimal(38, {{ [digits, 1] | max }})) as string), '0+$', ''),
+            '[.]$', '.0')
     end
 {%- endmacro %}

@@ -4,12 +4,15 @@ from the snapshots that publishing just made (docs/operations.md, "The open layo
 
 <home>/lake/raw/     (0700: the writer, the Spark route and auditors; it holds filed identifiers)
     filing_type=<ft>/period=<YYYY-MM>/enterprise_id=<id>/submission_id=<sid>/part-0.parquet
-        every row of raw.<ft> of one accepted submission (statuses ACCEPTED, ACCEPTED_WITH_WARNINGS and,
-        later, SUPERSEDED), all its columns, in delivered order (_row). Written once, never rewritten:
-        a resubmission adds its own submission_id folder, the superseded one stays.
+        every row of raw.<ft> of one loaded submission (statuses ACCEPTED, ACCEPTED_WITH_WARNINGS and,
+        later, SUPERSEDED; and REJECTED, whose rows the data-quality indicators read), all its columns, in
+        delivered order (_row). Written once, never rewritten: a resubmission adds its own submission_id
+        folder, the superseded one stays. The dbt project on Spark reads these folders as its sources.
     intake/submissions/period=<P>/part-0.parquet          from the auditors' snapshot (filed identifiers)
     intake/submission_events/period=<P>/part-0.parquet    (period: the event's submission's)
+    intake/files/period=<P>/part-0.parquet
     quality/findings/period=<P>/part-0.parquet
+    quality/rule_results/period=<P>/part-0.parquet
     _fingerprints.json                                    what the partitions above were written from
 <home>/lake/marts/   (0755, files 0644: analysts)
     <mart>/period=<P>/part-0.parquet   from the analysts' pseudonymised snapshot (published/suptech.duckdb)
@@ -59,7 +62,10 @@ STAGING = ".staging"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 PARQUET = "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, ROW_GROUP_SIZE 122880)"
 LAYOUT_VERSION = "lake-1"  # bump when what a partition's file holds changes (rewrites every partition)
-KEPT_STATUSES = ("ACCEPTED", "ACCEPTED_WITH_WARNINGS", "SUPERSEDED")  # accepted once: in the raw layout
+# every version whose rows were loaded into raw.*: the accepted ones and the REJECTED ones (the data-quality
+# indicators judge every version received, as the warehouse's raw schema holds them; MALFORMED packages
+# never load rows, DUPLICATE deliveries add none)
+KEPT_STATUSES = ("ACCEPTED", "ACCEPTED_WITH_WARNINGS", "SUPERSEDED", "REJECTED")
 CLOCK_COLUMNS = ("computed_at",)  # left out of the change detection (see the module docstring)
 RAW_MODE, PUBLIC_DIR_MODE, PUBLIC_FILE_MODE, PRIVATE_FILE_MODE = 0o700, 0o755, 0o644, 0o600
 # intake tables exported beside the raw filings: folder -> (relation, the partition's period)
@@ -69,8 +75,16 @@ INTAKE_TABLES: dict[str, tuple[str, str | None]] = {
         "src.intake.submission_events",
         "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)",
     ),
+    "intake/files": (
+        "src.intake.files",
+        "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)",
+    ),
     "quality/findings": (
         "src.quality.findings",
+        "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)",
+    ),
+    "quality/rule_results": (
+        "src.quality.rule_results",
         "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)",
     ),
 }

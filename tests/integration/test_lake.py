@@ -1,8 +1,8 @@
 """The open layout (issue 15, item 1): after a cycle on the spec's examples, <home>/lake/raw holds every
-accepted submission's raw rows, row for row, in a 0700 folder; lake/marts holds the analysts' marts by
-period with no filed party or account id; a second identical cycle rewrites nothing; a resubmission adds
-its own submission_id folders and keeps the superseded ones; a cycle killed while writing the lake leaves
-no partial folder and the next one ends where an uninterrupted cycle ends."""
+loaded submission's raw rows (accepted and rejected versions), row for row, in a 0700 folder; lake/marts
+holds the analysts' marts by period with no filed party or account id; a second identical cycle rewrites
+nothing; a resubmission adds its own submission_id folders and keeps the superseded ones; a cycle killed
+while writing the lake leaves no partial folder and the next one ends where an uninterrupted cycle ends."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _folder(ft: str, period: str, ent: str, sid: str) -> str:
 
 
 @pytest.mark.slow
-def test_raw_layout_holds_each_accepted_submissions_rows_row_for_row(runs: dict) -> None:
+def test_raw_layout_holds_each_loaded_submissions_rows_row_for_row(runs: dict) -> None:
     home: Home = runs["home"]
     con = _auditor(home)
     try:

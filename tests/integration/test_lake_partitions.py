@@ -18,6 +18,8 @@ create table intake.submissions (submission_id varchar, enterprise_id varchar, p
 create table intake.files (submission_id varchar, filing_type varchar);
 create table intake.submission_events (event_id bigint, submission_id varchar, status varchar);
 create table quality.findings (finding_id bigint, submission_id varchar, message varchar);
+create table quality.rule_results (submission_id varchar, rule_id varchar, status varchar);
+insert into quality.rule_results values ('PAY0001-2026-10-v1', 'V001', 'FAIL');
 create table raw.parties (submission_id varchar, _row bigint, enterprise_id varchar, party_id varchar);
 insert into intake.submissions values
     ('PAY0001-2026-09-v1', 'PAY0001', '2026-09', 'ACCEPTED', '{"a": 1}'),
@@ -65,18 +67,22 @@ def test_only_changed_periods_are_rewritten_and_gone_ones_removed(tmp_path: Path
     home = _home(tmp_path)
     first = write_lake(home)
     assert first.raw_folders == [
-        "raw/filing_type=parties/period=2026-09/enterprise_id=PAY0001/submission_id=PAY0001-2026-09-v1"
-    ]  # the rejected version is not in the raw layout
+        "raw/filing_type=parties/period=2026-09/enterprise_id=PAY0001/submission_id=PAY0001-2026-09-v1",
+        "raw/filing_type=parties/period=2026-10/enterprise_id=PAY0001/submission_id=PAY0001-2026-10-v1",
+    ]  # the rejected version's loaded rows too: the data-quality indicators read every version
     assert sorted(first.partitions) == [
         "marts/dim_y/part-0.parquet",
         "marts/fct_x/period=2026-09/part-0.parquet",
         "marts/fct_x/period=2026-10/part-0.parquet",
         f"marts/fct_x/period={NULL_PARTITION}/part-0.parquet",
+        "raw/intake/files/period=2026-09/part-0.parquet",
+        "raw/intake/files/period=2026-10/part-0.parquet",
         "raw/intake/submission_events/period=2026-09/part-0.parquet",
         "raw/intake/submission_events/period=2026-10/part-0.parquet",
         "raw/intake/submissions/period=2026-09/part-0.parquet",
         "raw/intake/submissions/period=2026-10/part-0.parquet",
         "raw/quality/findings/period=2026-10/part-0.parquet",
+        "raw/quality/rule_results/period=2026-10/part-0.parquet",
     ]
     con = duckdb.connect()
     root = lake_dir(home)

@@ -20,11 +20,7 @@ findings as (
     select
         quality_findings.submission_id,
         cast(
-            list_filter(
-                from_json(quality_findings.fields, '[{"field": "VARCHAR", "value": "VARCHAR"}]'),
-                -- f is the lambda's parameter, not a table sqlfluff could resolve
-                lambda f: f.field = 'mad'  -- noqa: RF01
-            )[1].value as {{ type_double() }}
+            {{ finding_field('quality_findings.fields', 'mad') }} as {{ type_double() }}
         ) as mad,
         quality_findings.message
     from {{ ref('stg_quality__findings') }} as quality_findings

@@ -16,7 +16,7 @@ events as (
 ),
 
 files as (
-    select submission_id, filing_type, control_totals, unnest(json_keys(control_totals)) as total
+    select submission_id, filing_type, control_totals, {{ json_object_keys_rows('control_totals') }} as total
     from {{ source('intake', 'files') }}
     where control_totals is not null
 ),
@@ -44,7 +44,7 @@ totals as (
         accepted.version,
         accepted.submission_id,
         files.filing_type || '.' || files.total as total,
-        cast(json_extract_string(files.control_totals, files.total) as {{ type_double() }}) as value
+        cast({{ json_text('files.control_totals', 'files.total') }} as {{ type_double() }}) as value
     from accepted
     inner join files on accepted.submission_id = files.submission_id
 ),
@@ -62,7 +62,7 @@ largest as (
         enterprise_id,
         period,
         max(change) as change,
-        arg_max(total || ' in ' || submission_id, change) as what
+        {{ arg_max("total || ' in ' || submission_id", 'change') }} as what
     from changes
     where change is not null
     group by enterprise_id, period

@@ -21,11 +21,7 @@ findings as (
         quality_findings.submission_id,
         quality_findings.record_key,
         cast(
-            list_filter(
-                from_json(quality_findings.fields, '[{"field": "VARCHAR", "value": "VARCHAR"}]'),
-                -- f is the lambda's parameter, not a table sqlfluff could resolve
-                lambda f: f.field = 'robust_z'  -- noqa: RF01
-            )[1].value as {{ type_double() }}
+            {{ finding_field('quality_findings.fields', 'robust_z') }} as {{ type_double() }}
         ) as robust_z,
         quality_findings.message
     from {{ ref('stg_quality__findings') }} as quality_findings

@@ -156,7 +156,8 @@ counts as (
         period,
         count(*) as hidden_outages,
         {{ dbt.listagg(
-            "strftime(gap_start, '%Y-%m-%d %H:%M') || ' to ' || strftime(gap_end, '%H:%M') || ' (' || "
+            format_date('gap_start', '%Y-%m-%d %H:%M', 'yyyy-MM-dd HH:mm') ~ " || ' to ' || "
+              ~ format_date('gap_end', '%H:%M', 'HH:mm') ~ " || ' (' || "
               ~ num_text('busy_minutes', 0)
               ~ " || ' busy min)'",
             "', '",

@@ -102,7 +102,7 @@ month_summary as (
         count(*) as days,
         sum(case when status in {{ scored_statuses }} then 1 else 0 end) as scored_days,
         -- doubles added in day order: the same bits on every run (a parallel sum's order varies)
-        sum(case when status in {{ scored_statuses }} then value end order by as_of_date) as sum_of_ratios,
+        {{ ordered_sum('case when status in ' ~ scored_statuses ~ ' then value end', 'as_of_date') }} as sum_of_ratios,
         sum(case when status = 'INSUFFICIENT_DATA' then 1 else 0 end) as insufficient_days,
         sum(case when status = 'BREACH' then 1 else 0 end) as breach_days,
         {{ dbt.listagg(
