@@ -12,7 +12,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup setup-browser setup-web demo test lint format dbt-parse dev clean docs reliability serve bench
+.PHONY: setup setup-browser setup-web demo test lint format dbt-parse dev clean docs reliability serve bench parity
 
 setup: $(VENV)/.installed
 
@@ -66,6 +66,15 @@ BENCH_SCALE ?= small
 BENCH_ROOT ?= $(abspath $(CURDIR)/../bench-runs)
 bench: setup dbt-parse
 	nice -n 10 $(BIN)/python -m bench.harness --scale $(BENCH_SCALE) --root "$(BENCH_ROOT)" $(BENCH_ARGS)
+
+# The same dbt project on Apache Spark (issue 15, docs/scale-out.md): adds the optional extra `spark`
+# (dbt-spark with a local PySpark, ~620 MB; Java 17), generates a `tiny` market with every irregularity
+# class, runs the cycle on DuckDB, builds the project on Spark over the open layout and compares
+# fct_indicator_values, fct_alerts and fct_risk_scores row for row. PARITY_HOME is replaced.
+PARITY_HOME ?= $(CURDIR)/var/parity
+parity: setup dbt-parse
+	$(UV) sync --frozen --extra spark --python $(PYTHON)
+	$(BIN)/python -m pipelines.scaleout.parity --home "$(PARITY_HOME)"
 
 format: setup
 	$(BIN)/ruff format pipelines tests bench
