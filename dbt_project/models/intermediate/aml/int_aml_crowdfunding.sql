@@ -28,7 +28,7 @@ receipts as (
         campaign_accounts.owner_party_id,
         legs.txn_id,
         legs.booked_at,
-        epoch(legs.booked_at) as booked_epoch,
+        {{ epoch_seconds('legs.booked_at') }} as booked_epoch,
         legs.amount_cny,
         coalesce(legs.payer_id_hash, legs.payer_party_id) as backer
     from legs
@@ -47,7 +47,7 @@ withdrawals as (
         campaign_accounts.owner_party_id,
         legs.txn_id,
         legs.booked_at,
-        epoch(legs.booked_at) as booked_epoch,
+        {{ epoch_seconds('legs.booked_at') }} as booked_epoch,
         legs.amount_cny,
         withdraw_hours.value * 3600 as window_seconds,
         min_withdraw_share.value as min_withdraw_share
@@ -129,7 +129,7 @@ ranked_backers as (
         backers.*,
         row_number() over (
             partition by backers.enterprise_id, backers.period, backers.campaign_id
-            order by backers.given desc, backers.backer asc
+            order by backers.given desc, backers.backer asc nulls last
         ) as backer_rank,
         count(*) over (partition by backers.enterprise_id, backers.period, backers.campaign_id) as n_backers,
         sum(backers.given) over (partition by backers.enterprise_id, backers.period, backers.campaign_id)

@@ -2,7 +2,7 @@
 -- leg in the warehouse or its last_activity_date) then moves >= min_amount in and >= min_amount out in
 -- typology legs within window_days of the leg that wakes it. One row per (reactivation that fires,
 -- typology leg of the account in the window): the evidence; the hit is the account owner's in the
--- period of the waking leg.
+-- period of the waking leg. The window is a range frame (a bounded self-join on Spark: aml_range_window).
 
 with
 
@@ -24,24 +24,20 @@ params as (
 ),
 
 windows as (
-    select
-        party_legs.*,
-        params.min_idle_days,
-        params.min_amount,
-        sum(case when party_legs.is_typology_edge and party_legs.direction = 'in'
-                 then party_legs.amount_cny else 0 end) over forward as moved_in,
-        sum(case when party_legs.is_typology_edge and party_legs.direction = 'out'
-                 then party_legs.amount_cny else 0 end) over forward as moved_out,
-        max(party_legs.booked_epoch) over forward as window_last_epoch
-    from party_legs
-    inner join params
-        on party_legs.ent_type = params.ent_type
-        and party_legs.period = params.period
-    window forward as (
-        partition by party_legs.enterprise_id, party_legs.account_id
-        order by party_legs.booked_epoch
-        range between current row and params.window_seconds following
-    )
+    {{ aml_range_window(
+        'party_legs',
+        ['params.min_idle_days', 'params.min_amount'],
+        [('moved_in', 'sum',
+          "case when party_legs.is_typology_edge and party_legs.direction = 'in' then party_legs.amount_cny else 0 end"),
+         ('moved_out', 'sum',
+          "case when party_legs.is_typology_edge and party_legs.direction = 'out' then party_legs.amount_cny else 0 end"),
+         ('window_last_epoch', 'max', 'party_legs.booked_epoch')],
+        partition_by=['enterprise_id', 'account_id'],
+        order_by='booked_epoch',
+        lower=none,
+        upper='params.window_seconds',
+        joins='inner join params on party_legs.ent_type = params.ent_type and party_legs.period = params.period'
+    ) }}
 ),
 
 firing as (

@@ -4,8 +4,8 @@
 -- >= min_counterparties receivers and was funded by 1..max_forward_counterparties senders with at least
 -- min_forward_share of what it paid out (fan_out). The amount gathered (fan_in) or dispersed (fan_out)
 -- must reach min_amount: below it, a consumer paying a dozen shops after one transfer is everyday
--- spending. Windows close at each typology leg and look back (range frames); one row per (window that
--- fires, typology leg in it): the evidence.
+-- spending. Windows close at each typology leg and look back (range frames; a bounded self-join on Spark:
+-- aml_range_window); one row per (window that fires, typology leg in it): the evidence.
 
 with
 
@@ -31,31 +31,22 @@ params as (
 ),
 
 windows as (
-    select
-        party_legs.*,
-        params.min_counterparties,
-        params.max_forward_counterparties,
-        params.min_forward_share,
-        params.min_amount,
-        params.window_seconds,
-        count(distinct case when party_legs.direction = 'in' then party_legs.counterparty_id_hash end)
-            over backward as senders,
-        count(distinct case when party_legs.direction = 'out' then party_legs.counterparty_id_hash end)
-            over backward as receivers,
-        sum(case when party_legs.direction = 'in' then party_legs.amount_cny else 0 end) over backward
-            as received,
-        sum(case when party_legs.direction = 'out' then party_legs.amount_cny else 0 end) over backward
-            as paid_out,
-        min(party_legs.booked_epoch) over backward as window_first_epoch
-    from party_legs
-    inner join params
-        on party_legs.ent_type = params.ent_type
-        and party_legs.period = params.period
-    window backward as (
-        partition by party_legs.enterprise_id, party_legs.party_id
-        order by party_legs.booked_epoch
-        range between params.window_seconds preceding and current row
-    )
+    {{ aml_range_window(
+        'party_legs',
+        ['params.min_counterparties', 'params.max_forward_counterparties', 'params.min_forward_share',
+         'params.min_amount', 'params.window_seconds'],
+        [('senders', 'count_distinct', "case when party_legs.direction = 'in' then party_legs.counterparty_id_hash end"),
+         ('receivers', 'count_distinct',
+          "case when party_legs.direction = 'out' then party_legs.counterparty_id_hash end"),
+         ('received', 'sum', "case when party_legs.direction = 'in' then party_legs.amount_cny else 0 end"),
+         ('paid_out', 'sum', "case when party_legs.direction = 'out' then party_legs.amount_cny else 0 end"),
+         ('window_first_epoch', 'min', 'party_legs.booked_epoch')],
+        partition_by=['enterprise_id', 'party_id'],
+        order_by='booked_epoch',
+        lower='params.window_seconds',
+        upper=none,
+        joins='inner join params on party_legs.ent_type = params.ent_type and party_legs.period = params.period'
+    ) }}
 ),
 
 firing as (

@@ -33,7 +33,7 @@ owner_legs as (
         legs.txn_id,
         legs.booked_at,
         legs.booked_date_sh,
-        epoch(legs.booked_at) as booked_epoch,
+        {{ epoch_seconds('legs.booked_at') }} as booked_epoch,
         '{{ direction }}' as direction,
         {{ '' if direction == 'in' else '-' }}legs.amount_cny as signed_amount,
         legs.amount_cny,

@@ -1,8 +1,9 @@
 -- AML-003 Pass-through account (indicators.md): within window_hours of a typology inflow, the party's
 -- typology inflow is >= min_inflow, its typology outflow >= min_out_share of that inflow and its balance
 -- after its last leg in the window <= max_end_share of the inflow. Windows open at each typology inflow
--- and look forward (range frames, linear in the legs); one row per (window that fires, typology leg in
--- it): the evidence. The hit belongs to the period of the inflow that opens the window.
+-- and look forward (range frames, linear in the legs; a bounded self-join on Spark: aml_range_window);
+-- one row per (window that fires, typology leg in it): the evidence. The hit belongs to the period of the
+-- inflow that opens the window.
 
 with
 
@@ -38,20 +39,21 @@ framed as (
 ),
 
 windows as (
-    select
-        *,
-        sum(case when is_typology_edge and direction = 'in' then amount_cny else 0 end) over forward
-            as window_inflow,
-        sum(case when is_typology_edge and direction = 'out' then amount_cny else 0 end) over forward
-            as window_outflow,
-        last_value(balance_after) over forward as window_end_balance,
-        max(booked_epoch) over forward as window_last_epoch
-    from framed
-    window forward as (
-        partition by enterprise_id, party_id
-        order by booked_epoch
-        range between current row and window_seconds following
-    )
+    {{ aml_range_window(
+        'framed', [],
+        [('window_inflow', 'sum',
+          "case when framed.is_typology_edge and framed.direction = 'in' then framed.amount_cny else 0 end"),
+         ('window_outflow', 'sum',
+          "case when framed.is_typology_edge and framed.direction = 'out' then framed.amount_cny else 0 end"),
+         ('window_end_balance', 'last', 'framed.balance_after'),
+         ('window_last_epoch', 'max', 'framed.booked_epoch')],
+        partition_by=['enterprise_id', 'party_id'],
+        order_by='booked_epoch',
+        lower=none,
+        upper='framed.window_seconds',
+        joins='',
+        tiebreak=['txn_id', 'direction']
+    ) }}
 ),
 
 firing as (

@@ -38,7 +38,7 @@ large_edges as (
         legs.payer_party_id,
         legs.payer_id_hash,
         legs.payee_id_hash,
-        epoch(legs.booked_at) as booked_epoch,
+        {{ epoch_seconds('legs.booked_at') }} as booked_epoch,
         legs.booked_at,
         legs.amount_cny,
         params.max_hops,
@@ -85,8 +85,8 @@ chains as (
         period as last_period,
         amount_cny as last_amount,
         1 as hops,
-        [txn_id] as txn_ids,
-        [payer_id_hash, payee_id_hash] as nodes,
+        {{ aml_list(['txn_id']) }} as txn_ids,
+        {{ aml_list(['payer_id_hash', 'payee_id_hash']) }} as nodes,
         false as is_closed
     from edges
 
@@ -106,8 +106,8 @@ chains as (
         edges.period,
         edges.amount_cny,
         chains.hops + 1,
-        list_append(chains.txn_ids, edges.txn_id),
-        list_append(chains.nodes, edges.payee_id_hash),
+        {{ aml_list_append('chains.txn_ids', 'edges.txn_id') }},
+        {{ aml_list_append('chains.nodes', 'edges.payee_id_hash') }},
         edges.payee_id_hash = chains.origin_id_hash
     from chains
     inner join edges
@@ -116,7 +116,10 @@ chains as (
         and edges.booked_epoch > chains.last_epoch
         and edges.booked_epoch <= chains.first_epoch + chains.window_seconds
         and edges.amount_cny >= chains.min_return_share * chains.first_amount
-        and (edges.payee_id_hash = chains.origin_id_hash or not list_contains(chains.nodes, edges.payee_id_hash))
+        and (
+            edges.payee_id_hash = chains.origin_id_hash
+            or not {{ aml_list_contains('chains.nodes', 'edges.payee_id_hash') }}
+        )
     where not chains.is_closed
         and chains.hops < chains.max_hops
 ),
@@ -124,7 +127,7 @@ chains as (
 closed as (
     select
         *,
-        array_to_string(txn_ids, '>') as pattern_id
+        {{ aml_list_join('txn_ids', "'>'") }} as pattern_id
     from chains
     where is_closed
         and last_amount >= min_return_share * first_amount
@@ -143,7 +146,7 @@ final as (
         members.booked_at,
         members.amount_cny
     from closed
-    cross join unnest(closed.txn_ids) as chain_txns (txn_id)
+    {{ aml_cross_join_unnest('closed.txn_ids', 'chain_txns', 'txn_id') }}
     inner join edges as members
         on closed.enterprise_id = members.enterprise_id
         and chain_txns.txn_id = members.txn_id

@@ -52,7 +52,7 @@ windows as (
         and closing.party_id = member.party_id
         and closing.lv_kind = member.lv_kind
         and member.booked_at <= closing.booked_at
-        and member.booked_at > closing.booked_at - to_days(cast(closing.window_days as integer))
+        and member.booked_at > {{ add_days('closing.booked_at', '-closing.window_days') }}
 ),
 
 final as (

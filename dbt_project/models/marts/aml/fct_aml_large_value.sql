@@ -24,10 +24,10 @@ counts as (
         count(case when not large_value.is_pending then 1 end) as found,
         count(case when large_value.is_reported then 1 end) as reported,
         count(case when large_value.is_pending then 1 end) as pending,
-        string_agg(
-            case when not large_value.is_reported and not large_value.is_pending then large_value.txn_id end,
-            ' ' order by large_value.txn_id
-        ) as unreported_txn_ids
+        {{ string_agg_ordered(
+            'case when not large_value.is_reported and not large_value.is_pending then large_value.txn_id end',
+            "' '", 'large_value.txn_id'
+        ) }} as unreported_txn_ids
     from enterprise_periods
     left join large_value
         on enterprise_periods.enterprise_id = large_value.enterprise_id

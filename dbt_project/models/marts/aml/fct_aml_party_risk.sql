@@ -49,7 +49,7 @@ typologies as (
         period,
         party_id,
         count(distinct indicator_id) as typologies,
-        string_agg(distinct indicator_id, ' ' order by indicator_id) as typology_ids,
+        {{ aml_string_agg_distinct_sorted('indicator_id', "' '") }} as typology_ids,
         count(distinct txn_id) as typology_txns
     from evidence
     where indicator_id <> 'AML-001'

@@ -37,7 +37,7 @@ party_hits as (
         'party' as dimension,
         party_id as dimension_value,
         count(distinct pattern_id) as patterns,
-        string_agg(txn_id, ' ' order by booked_at, txn_id) as txn_ids
+        {{ string_agg_ordered('txn_id', "' '", 'booked_at, txn_id') }} as txn_ids
     from evidence
     group by enterprise_id, period, indicator_id, metric, party_id
 ),
@@ -51,7 +51,7 @@ applicable as (
     from enterprise_periods
     inner join indicators
         on indicators.ent_types = '*'
-        or list_contains(string_split(indicators.ent_types, ' '), enterprise_periods.ent_type)
+        or {{ aml_word_in('indicators.ent_types', 'enterprise_periods.ent_type') }}
     left join active_customers
         on enterprise_periods.enterprise_id = active_customers.enterprise_id
         and enterprise_periods.period = active_customers.period
