@@ -12,7 +12,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup setup-browser setup-web demo test lint format dbt-parse dev clean docs reliability serve bench parity
+.PHONY: setup setup-browser setup-web demo test lint format dbt-parse dev clean docs reliability serve bench bench-pandera parity
 
 setup: $(VENV)/.installed
 
@@ -75,6 +75,13 @@ PARITY_HOME ?= $(CURDIR)/var/parity
 parity: setup dbt-parse
 	$(UV) sync --frozen --extra spark --python $(PYTHON)
 	$(BIN)/python -m pipelines.scaleout.parity --home "$(PARITY_HOME)"
+
+# Issue 13, deliverable 7: the intake's syntax and per-file validity checks written with pandas + pandera
+# (schemas built from the contracts) against the intake on the same `medium` month (bench/pandera_checks.py;
+# results in docs/benchmarks.md). pandera is the dependency group `bench`, not in the default environment.
+bench-pandera: setup
+	$(UV) sync --frozen --group bench --python $(PYTHON)
+	nice -n 10 $(BIN)/python -m bench.pandera_checks --home "$(BENCH_ROOT)/pandera-medium" $(BENCH_ARGS)
 
 format: setup
 	$(BIN)/ruff format pipelines tests bench
