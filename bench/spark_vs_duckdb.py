@@ -1,6 +1,6 @@
 """The dbt build on DuckDB vs on local Spark, side by side on one home (issue 15, item 6).
 
-    .venv/bin/python -m bench.spark_vs_duckdb --home H [--repeat 1]
+    .venv-spark/bin/python -m bench.spark_vs_duckdb --home H [--repeat 1]
 
 H is a home a cycle has run on (its warehouse and its open layout <home>/lake/raw; `make parity` leaves
 one in var/parity, `make bench` or `suptech synth` + `suptech run --backfill` make larger ones). Both
@@ -8,7 +8,7 @@ engines build the same seeds and models (no data tests, no unit tests) at the wa
 on a copy of the warehouse file, Spark over lake/raw (pipelines/scaleout/spark.py). Prints a markdown
 table: wall time of each, the ratio, and where Spark's time goes - the fixed cost (process, JVM and
 session start, dbt parse, source registration: wall time minus the nodes' own time), the median node,
-and the slowest nodes. Needs the `spark` extra (`uv sync --extra spark`).
+and the slowest nodes. Runs in .venv-spark, the environment with the `spark` extra that `make parity` makes.
 """
 
 from __future__ import annotations

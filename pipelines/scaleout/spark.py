@@ -4,7 +4,7 @@
     result = build_on_spark(home, as_of)      # seeds and models on a local PySpark, tests left out
 
 The `spark` target (dbt_project/profiles.yml) is dbt-spark's `session` method: PySpark runs inside the dbt
-process, no server (`uv sync --extra spark` installs it). Its sources are external Parquet tables over
+process, no server (`make parity` installs it into .venv-spark). Its sources are external Parquet tables over
 <home>/lake/raw, registered on start (dbt_project/macros/lake_sources.sql); its metastore (Derby) and
 managed tables live under <home>/spark/, one folder per build. Managed tables are Parquet folders:
 <home>/spark/warehouse/<schema>.db/<table>/*.parquet, which `spark_table` names for readers (DuckDB,
