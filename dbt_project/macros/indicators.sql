@@ -105,21 +105,25 @@
 {% macro num_text(expr, digits=2) -%}
     case
         when {{ is_finite('cast(' ~ expr ~ ' as ' ~ type_double() ~ ')') }}
-            then {{ adapter.dispatch('rounded_double_text')('round(cast(' ~ expr ~ ' as ' ~ type_double() ~ '), ' ~ digits ~ ')', digits) }}
+            then {{ adapter.dispatch('rounded_double_text')('cast(' ~ expr ~ ' as ' ~ type_double() ~ ')', digits) }}
         when {{ expr }} is not null then 'n/a'
     end
 {%- endmacro %}
-{#- A double already rounded to `digits` places as DuckDB writes it: the shortest text that reads back the
-    same double (12.5, 3.0, 0.0009, -0.0). Spark's cast writes 9.0E-4 and 1.0E7, so it goes through a
-    decimal with the trailing zeros dropped (one kept after the point). -#}
-{% macro default__rounded_double_text(rounded, digits) -%}
-    cast({{ rounded }} as {{ dbt.type_string() }})
+{#- A double rounded to `digits` places as DuckDB writes it: the shortest text that reads back the same
+    double (12.5, 3.0, 0.0009; -0.0 when a negative value rounds to zero). Spark's cast writes 9.0E-4 and
+    1.0E7 and its round drops the zero's sign, so it goes through a decimal with the trailing zeros dropped
+    (one kept after the point). -#}
+{% macro default__rounded_double_text(value, digits) -%}
+    cast(round({{ value }}, {{ digits }}) as {{ dbt.type_string() }})
 {%- endmacro %}
-{% macro spark__rounded_double_text(rounded, digits) -%}
+{% macro spark__rounded_double_text(value, digits) -%}
     case
-        when {{ rounded }} = 0 then cast({{ rounded }} as string)
+        when round({{ value }}, {{ digits }}) = 0
+            then case when {{ value }} < 0 or cast({{ value }} as string) = '-0.0' then '-0.0' else '0.0' end
         else regexp_replace(
-            regexp_replace(cast(cast({{ rounded }} as decimal(38, {{ [digits, 1] | max }})) as string), '0+$', ''),
+            regexp_replace(
+                cast(cast(round({{ value }}, {{ digits }}) as decimal(38, {{ [digits, 1] | max }})) as string), '0+$', ''
+            ),
             '[.]$', '.0')
     end
 {%- endmacro %}
