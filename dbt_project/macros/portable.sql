@@ -166,3 +166,39 @@
         string_agg({{ measure }}, {{ delimiter_text }} {{ order_by_clause }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- dbt.dateadd on Spark: dbt-spark 1.11 multiplies the interval unparenthesized (`n - 1 * 3600` seconds for
+    dateadd('hour', 'n - 1', ...)), which put OPS-003's busy hours at the wrong instants on Spark (no
+    hidden outage found at `small`). The same macro with the interval in parentheses. -#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    {%- set clock_component -%}
+        to_unix_timestamp({{ assert_not_null('to_timestamp', from_date_or_timestamp) }})
+        - to_unix_timestamp({{ assert_not_null('date', from_date_or_timestamp) }})
+    {%- endset -%}
+    {%- if datepart in ['day', 'week'] -%}
+        to_timestamp(
+            to_unix_timestamp(
+                date_add(
+                    {{ assert_not_null('date', from_date_or_timestamp) }},
+                    cast(({{ interval }}) * {{ 7 if datepart == 'week' else 1 }} as int)
+                )
+            ) + {{ clock_component }}
+        )
+    {%- elif datepart in ['month', 'quarter', 'year'] -%}
+        to_timestamp(
+            to_unix_timestamp(
+                add_months(
+                    {{ assert_not_null('date', from_date_or_timestamp) }},
+                    cast(({{ interval }}) * {{ {'month': 1, 'quarter': 3, 'year': 12}[datepart] }} as int)
+                )
+            ) + {{ clock_component }}
+        )
+    {%- elif datepart in ['hour', 'minute', 'second'] -%}
+        to_timestamp(
+            {{ assert_not_null('to_unix_timestamp', from_date_or_timestamp) }}
+            + cast(({{ interval }}) * {{ {'hour': 3600, 'minute': 60, 'second': 1}[datepart] }} as int)
+        )
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("dateadd is not implemented for datepart '" ~ datepart ~ "' on Spark") }}
+    {%- endif -%}
+{%- endmacro %}
