@@ -68,25 +68,15 @@ LAYOUT_VERSION = "lake-1"  # bump when what a partition's file holds changes (re
 KEPT_STATUSES = ("ACCEPTED", "ACCEPTED_WITH_WARNINGS", "SUPERSEDED", "REJECTED")
 CLOCK_COLUMNS = ("computed_at",)  # left out of the change detection (see the module docstring)
 RAW_MODE, PUBLIC_DIR_MODE, PUBLIC_FILE_MODE, PRIVATE_FILE_MODE = 0o700, 0o755, 0o644, 0o600
+# the period of the row's submission: the partition of the intake tables keyed by submission_id
+SUBMISSION_PERIOD = "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)"
 # intake tables exported beside the raw filings: folder -> (relation, the partition's period)
 INTAKE_TABLES: dict[str, tuple[str, str | None]] = {
     "intake/submissions": ("src.intake.submissions", "t.period"),
-    "intake/submission_events": (
-        "src.intake.submission_events",
-        "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)",
-    ),
-    "intake/files": (
-        "src.intake.files",
-        "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)",
-    ),
-    "quality/findings": (
-        "src.quality.findings",
-        "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)",
-    ),
-    "quality/rule_results": (
-        "src.quality.rule_results",
-        "(select s.period from src.intake.submissions s where s.submission_id = t.submission_id)",
-    ),
+    "intake/submission_events": ("src.intake.submission_events", SUBMISSION_PERIOD),
+    "intake/files": ("src.intake.files", SUBMISSION_PERIOD),
+    "quality/findings": ("src.quality.findings", SUBMISSION_PERIOD),
+    "quality/rule_results": ("src.quality.rule_results", SUBMISSION_PERIOD),
 }
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
