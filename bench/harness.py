@@ -131,9 +131,14 @@ def raw_load(folder: Path, db: Path, warehouse_settings) -> dict:
     return {"seconds": round(elapsed, 2), "rows": rows}
 
 
-def _cycle(home: Path, as_of: datetime, no_marts: bool, env: dict[str, str]) -> dict:
+def _cycle(
+    home: Path, as_of: datetime, no_marts: bool, env: dict[str, str], *, backfill: bool = True
+) -> dict:
+    """One `suptech run` in its own process (wall, CPU, peak RSS), with the stage timings and status
+    counts of its --json report (kept beside the home: `report`). backfill=False: received_at is the clock."""
     out = home.parent / f"cycle-{as_of:%Y%m%dT%H%M}.json"
-    cmd = [*SUPTECH, "run", "--home", str(home), "--backfill", "--as-of", as_of.isoformat(), "--json"]
+    cmd = [*SUPTECH, "run", "--home", str(home), *(["--backfill"] if backfill else [])]
+    cmd += ["--as-of", as_of.isoformat(), "--json"]
     if no_marts:
         cmd.append("--no-marts")
     with open(out, "w") as fh:
@@ -141,7 +146,12 @@ def _cycle(home: Path, as_of: datetime, no_marts: bool, env: dict[str, str]) -> 
     if m["exit"] != 0:
         raise RuntimeError(f"cycle failed ({m['command']}); see {out}")
     report = json.loads(out.read_text())
-    return {**m, "timings_s": report.get("timings_s", {}), "counts": report.get("counts", {})}
+    return {
+        **m,
+        "timings_s": report.get("timings_s", {}),
+        "counts": report.get("counts", {}),
+        "report": str(out),
+    }
 
 
 def _git(*args: str) -> str:
@@ -161,7 +171,9 @@ def machine() -> str:
     )
 
 
-def run(args: argparse.Namespace) -> dict:
+def begin(args: argparse.Namespace, name: str, module: str) -> tuple[Path, Home, dict[str, str], dict]:
+    """The free-disk check, a fresh work folder <root>/<name>-<scale>-<seed> with its home, the
+    environment of the measured commands, and the result's header (date, commit, machine, command)."""
     root = Path(args.root).resolve()
     needed = (
         int(args.min_free_gb * GIB)
@@ -169,9 +181,8 @@ def run(args: argparse.Namespace) -> dict:
         else estimate_bytes(args.scale, args.enterprises, args.months)
     )
     free = check_disk(root, needed)
-    load_start = os.getloadavg()
     started = datetime.now(UTC)
-    work = root / f"bench-{args.scale}-{args.seed}"
+    work = root / f"{name}-{args.scale}-{args.seed}"
     if work.exists():
         shutil.rmtree(work)
     home = Home.resolve(work / "home").ensure()
@@ -183,38 +194,50 @@ def run(args: argparse.Namespace) -> dict:
         "enterprises": args.enterprises,
         "months": args.months,
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "started": started.isoformat(),
         "commit": os.environ.get("BENCH_COMMIT") or _git("rev-parse", "--short", "HEAD"),
         "uncommitted_changes": _git("status", "--porcelain", "--untracked-files=no") not in ("", "unknown"),
         "machine": machine(),
         "duckdb_settings": {"memory_limit": settings.memory_limit, "threads": settings.threads},
         "free_disk_gib": round(free / GIB, 1),
         "needed_disk_gib": round(needed / GIB, 1),
-        "command": " ".join(["python -m bench.harness", *sys.argv[1:]]),
+        "command": " ".join([f"python -m {module}", *sys.argv[1:]]),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
     }
+    return work, home, env, result
+
+
+def end(result: dict) -> None:
+    result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    started = datetime.fromisoformat(result["started"])
+    result["wall_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+
+
+def generate(home: Home, work: Path, args: argparse.Namespace, env: dict[str, str]) -> dict:
+    """`suptech synth --inject none` at the scale (a clean market) in its own process; its periods."""
+    synth = [*SUPTECH, "synth", "--home", str(home.root), "--preset", args.scale, "--seed", str(args.seed)]
+    synth += ["--inject", "none"]
+    if args.enterprises is not None:
+        synth += ["--enterprises", str(args.enterprises)]
+    if args.months is not None:
+        synth += ["--months", str(args.months)]
+    with open(work / "synth.log", "w") as fh:
+        gen = measure(synth, stdout=fh, env=env)
+    if gen["exit"] != 0:
+        raise RuntimeError(f"generation failed: {gen['command']}")
+    periods = sorted({p.name.rsplit("-v", 1)[0][-7:] for p in home.landing.glob("*/*-v*")})
+    if len(periods) < 2:
+        raise ValueError("the benchmark needs at least two months")
+    return {**gen, "periods": periods}
+
+
+def run(args: argparse.Namespace) -> dict:
+    work, home, env, result = begin(args, "bench", "bench.harness")
+    settings = resolve(home.warehouse)
     try:
-        synth = [
-            *SUPTECH,
-            "synth",
-            "--home",
-            str(home.root),
-            "--preset",
-            args.scale,
-            "--seed",
-            str(args.seed),
-        ]
-        synth += ["--inject", "none"]
-        if args.enterprises is not None:
-            synth += ["--enterprises", str(args.enterprises)]
-        if args.months is not None:
-            synth += ["--months", str(args.months)]
-        with open(work / "synth.log", "w") as fh:
-            gen = measure(synth, stdout=fh, env=env)
-        if gen["exit"] != 0:
-            raise RuntimeError(f"generation failed: {gen['command']}")
+        gen = generate(home, work, args, env)
+        periods = gen.pop("periods")
         result["generate"] = gen
-        periods = sorted({p.name.rsplit("-v", 1)[0][-7:] for p in home.landing.glob("*/*-v*")})
-        if len(periods) < 2:
-            raise ValueError("the harness needs at least two months (one on the warehouse, one to take in)")
         last = periods[-1]
         result["periods"] = periods
         held, floor = work / "held", work / "floor"
@@ -246,9 +269,7 @@ def run(args: argparse.Namespace) -> dict:
         }
         result["footprint"]["home"] = du(home.root)
     finally:
-        result["load_average_start"] = [round(x, 2) for x in load_start]
-        result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-        result["wall_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+        end(result)
         if not args.keep:
             shutil.rmtree(work / "home", ignore_errors=True)
             shutil.rmtree(work / "floor", ignore_errors=True)
@@ -300,8 +321,9 @@ def markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The options every benchmark of this kind takes (scale, market size, root, disk, smoke, keep)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--scale", default="small", choices=sorted(PRESETS))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--enterprises", type=int, default=None)
@@ -314,17 +336,24 @@ def main(argv: list[str] | None = None) -> int:
         "--no-marts", action="store_true", help="cycles stop after intake and validity (smoke runs)"
     )
     ap.add_argument("--keep", action="store_true", help="keep the home afterwards")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def write_results(base: Path, r: dict, md: str) -> None:
+    """<base>.json and <base>.md, and the Markdown on stdout."""
+    base.with_suffix(".json").write_text(json.dumps(r, indent=2) + "\n")
+    base.with_suffix(".md").write_text(md)
+    print(md)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(__doc__.split("\n\n")[0]).parse_args(argv)
     try:
         r = run(args)
     except NotEnoughDisk as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
-    md = markdown(r)
-    base = Path(args.root).resolve() / f"bench-{args.scale}-{args.seed}"
-    base.with_suffix(".json").write_text(json.dumps(r, indent=2) + "\n")
-    base.with_suffix(".md").write_text(md)
-    print(md)
+    write_results(Path(args.root).resolve() / f"bench-{args.scale}-{args.seed}", r, markdown(r))
     return 0
 
 
