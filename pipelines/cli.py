@@ -92,8 +92,13 @@ def synth(home_dir, preset, seed, inject, start_period, months, enterprises, tru
     "--backfill", is_flag=True, help="Take in an archive of past deliveries: received_at = manifest mtime."
 )
 @click.option("--no-marts", is_flag=True, help="Stop after intake and validation (no dbt build).")
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Rebuild every partition of the incremental dbt models (default: only those that changed).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the cycle's result as JSON.")
-def run(home_dir, as_of, backfill, no_marts, as_json) -> None:
+def run(home_dir, as_of, backfill, no_marts, full_refresh, as_json) -> None:
     """Run one cycle: intake, validation, dbt models, publishing.
 
     Example: suptech run --backfill --as-of 2026-11-21T00:00:00Z
@@ -103,7 +108,12 @@ def run(home_dir, as_of, backfill, no_marts, as_json) -> None:
     home = Home.resolve(home_dir)
     with progress_bar(err.is_terminal and not as_json) as update:
         report = run_cycle(
-            home, as_of=parse_as_of(as_of), backfill=backfill, build_marts=not no_marts, progress=update
+            home,
+            as_of=parse_as_of(as_of),
+            backfill=backfill,
+            build_marts=not no_marts,
+            progress=update,
+            full_refresh=full_refresh,
         )
     counts = report.status_counts
     if as_json:
@@ -115,6 +125,7 @@ def run(home_dir, as_of, backfill, no_marts, as_json) -> None:
                     "counts": counts,
                     "snapshot": str(report.snapshot),
                     "timings_s": report.timings,
+                    "dbt_full_refresh": report.dbt_full_refresh,
                     "lake": {
                         "raw_folders": len(report.lake.raw_folders),
                         "partitions": len(report.lake.partitions),

@@ -51,6 +51,7 @@ class CycleReport:
     acknowledgements: list[Outcome] = field(default_factory=list)  # queued by the filing API, applied
     edit_reports: list[Path] = field(default_factory=list)  # written (missing or stale)
     snapshot: Path | None = None
+    dbt_full_refresh: bool | None = None  # whether the dbt build rebuilt every partition (None: no build)
     dbt_docs: Path | None = None  # reports/dbt_docs/static_index.html when regenerated (None: unchanged)
     timings: dict[str, float] = field(default_factory=dict)
     period_reports: list[Path] = field(default_factory=list)  # supervision/ and quality/<period>.html
@@ -72,12 +73,15 @@ class CycleReport:
 @dataclass
 class CycleRun:
     """What every step gets: the home, the warehouse clock, whether this is a backfill of past deliveries
-    (received_at = manifest mtime), an optional progress callback; steps record into `report`."""
+    (received_at = manifest mtime), whether dbt rebuilds every partition of its incremental models
+    (`full_refresh`; otherwise only the changed ones, macros/incremental.sql), an optional progress
+    callback; steps record into `report`."""
 
     home: Home
     as_of: datetime
     backfill: bool = False
     progress: Progress | None = None
+    full_refresh: bool = False
     report: CycleReport = field(init=False)
 
     def __post_init__(self) -> None:
@@ -150,10 +154,15 @@ def _in_period_order(con, submission_ids: list[str]) -> list[list[str]]:
 
 
 def begin(
-    home: Home, *, as_of: datetime | None = None, backfill: bool = False, progress: Progress | None = None
+    home: Home,
+    *,
+    as_of: datetime | None = None,
+    backfill: bool = False,
+    progress: Progress | None = None,
+    full_refresh: bool = False,
 ) -> CycleRun:
     """A new cycle on the home (created if need be) at `as_of` (default: now)."""
-    run = CycleRun(home.ensure(), as_of or utcnow(), backfill, progress)
+    run = CycleRun(home.ensure(), as_of or utcnow(), backfill, progress, full_refresh)
     faults.checkpoint("cycle.start")
     return run
 
@@ -197,8 +206,10 @@ def edit_reports(run: CycleRun) -> list[Path]:
 
 def dbt_models(run: CycleRun, select: Sequence[str] = ()) -> DbtResult:
     """`dbt build` of the seeds, models and data tests (all, or the `select`ed nodes) at the cycle's clock;
-    unit tests excluded. Returns the DbtResult (the Dagster asset turns it into materializations and checks);
-    raises DbtBuildError naming the failing nodes."""
+    unit tests excluded; the incremental models rebuild the partitions that changed (all of them when
+    the run asks for a full refresh or the project changed since the last build). Returns the DbtResult
+    (the Dagster asset turns it into materializations and checks); raises DbtBuildError naming the
+    failing nodes."""
     from pipelines.dbt_runner import build
 
     run.tick("dbt build", 0, 1)
@@ -210,8 +221,10 @@ def dbt_models(run: CycleRun, select: Sequence[str] = ()) -> DbtResult:
             target_dir=run.home.dbt_target,
             select=select,
             exclude_unit_tests=True,
+            full_refresh=run.full_refresh,
             extra_args=["--quiet"],
         )
+    run.report.dbt_full_refresh = "--full-refresh" in result.args
     faults.checkpoint("dbt.done")
     run.tick("dbt build", 1, 1)
     return result
@@ -294,6 +307,7 @@ def run_cycle(
     backfill: bool = False,
     build_marts: bool = True,
     progress: Progress | None = None,
+    full_refresh: bool = False,
 ) -> CycleReport:
     """Take in what is in the landing area and bring the warehouse, its published snapshots and the reports
     up to date: every step of `steps(build_marts)` in order, under one hold of the single-writer lock.
@@ -301,7 +315,7 @@ def run_cycle(
     Crash-safe: every step is idempotent, so after a cycle killed anywhere (SIGKILL, power cut) the next
     one ends in the state an uninterrupted cycle would have left, reports included (docs/reliability.md).
     Nothing depends on the wall clock but `as_of`'s default."""
-    run = begin(home, as_of=as_of, backfill=backfill, progress=progress)
+    run = begin(home, as_of=as_of, backfill=backfill, progress=progress, full_refresh=full_refresh)
     with writer_lock(run.home):
         for step in steps(build_marts):
             step(run)

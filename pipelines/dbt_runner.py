@@ -12,11 +12,12 @@ hold no other connection to the file during the call.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 WAREHOUSE_ENV = "SUPTECH_WAREHOUSE"
+# What in the project folder is not the project: dbt's output, installed packages, the user file.
+NOT_PROJECT = frozenset({"target", "logs", "dbt_packages", ".user.yml"})
 
 # Statuses of dbt node results that mean the node failed (run, test or unit test).
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
@@ -136,11 +139,13 @@ def run_dbt(
     warehouse: Path,
     as_of: datetime,
     target_dir: Path | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> DbtResult:
     """Run one dbt command (e.g. ["build"], ["run", "--select", "marts"]) in-process.
 
     `target_dir` holds dbt's artifacts and log (default dbt_project/target); give each concurrent
-    warehouse its own. Never raises for a failing node: check `success` or use `build`.
+    warehouse its own; `variables` are dbt vars besides as_of. Never raises for a failing node: check
+    `success` or use `build`.
     """
     from dbt.cli.main import dbtRunner
 
@@ -156,7 +161,7 @@ def run_dbt(
         "--log-path",
         str(target / "logs"),
         "--vars",
-        json.dumps({"as_of": as_of_text(as_of)}),
+        json.dumps({"as_of": as_of_text(as_of), **(variables or {})}),
     ]
     started = time.perf_counter()
     with _DBT_LOCK, _warehouse_env(Path(warehouse).resolve()):
@@ -192,21 +197,65 @@ def build(
     target_dir: Path | None = None,
     select: Sequence[str] = (),
     exclude_unit_tests: bool = False,
+    full_refresh: bool = False,
     extra_args: Sequence[str] = (),
 ) -> DbtResult:
     """`dbt build`: seeds, models, data tests and unit tests in DAG order. Raises DbtBuildError naming
     the failing nodes when anything fails. `exclude_unit_tests` skips the unit tests (they read no
-    warehouse data; the project's CI runs them)."""
+    warehouse data; the project's CI runs them). The incremental models (macros/incremental.sql) rebuild
+    only the changed partitions; the build is a full refresh when `full_refresh` is asked or when the
+    warehouse holds no complete build by this project (`incremental_state_current`: its fingerprint
+    goes to dbt as the var project_fingerprint, which a complete build records). `result.args` shows
+    which."""
+    fingerprint = project_files_fingerprint()
     args = ["build"]
     if select:
         args += ["--select", *select]
     if exclude_unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
+    if full_refresh or not incremental_state_current(warehouse, fingerprint):
+        args.append("--full-refresh")
     args += list(extra_args)
-    result = run_dbt(args, warehouse=warehouse, as_of=as_of, target_dir=target_dir)
+    variables = {"project_fingerprint": fingerprint}
+    result = run_dbt(args, warehouse=warehouse, as_of=as_of, target_dir=target_dir, variables=variables)
     if not result.success:
         raise DbtBuildError(result)
     return result
+
+
+def project_files_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
+    """sha256 over every file of the dbt project (models, macros, seeds, configuration; not its target,
+    logs or packages) and dbt's and the adapter's versions: what the models compute besides the data."""
+    from dbt.adapters.duckdb.__version__ import version as adapter_version
+    from dbt.version import __version__ as dbt_version
+
+    h = hashlib.sha256(f"dbt {dbt_version} duckdb {adapter_version}\n".encode())
+    for path in sorted(project_dir.rglob("*")):
+        rel = path.relative_to(project_dir)
+        if path.is_file() and not NOT_PROJECT.intersection(rel.parts):
+            h.update(f"{rel.as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return h.hexdigest()
+
+
+def incremental_state_current(warehouse: Path, fingerprint: str | None = None) -> bool:
+    """Whether the warehouse holds the state of a complete build (schema dbt_state, macros/incremental.sql)
+    by this project (`fingerprint`, default the project's now): if not, the next build must be a full
+    refresh, or a changed model, macro or seed would leave rows computed the old way. Opens the file
+    read-only: call with no other connection to it open."""
+    import duckdb
+
+    if not Path(warehouse).exists():
+        return False
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        recorded = con.execute(
+            "select fingerprint from dbt_state.project where exists (select 1 from dbt_state.partitions_built)"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return False
+    finally:
+        con.close()
+    return recorded == [(fingerprint or project_files_fingerprint(),)]
 
 
 DBT_PROJECT_DIR = PROJECT_DIR

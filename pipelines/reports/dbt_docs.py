@@ -17,13 +17,11 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from pipelines.dbt_runner import PROJECT_DIR, DbtBuildError, run_dbt
+from pipelines.dbt_runner import PROJECT_DIR, DbtBuildError, project_files_fingerprint, run_dbt
 from pipelines.home import Home
 
 PAGE = "static_index.html"
 FINGERPRINT = ".fingerprint"
-# dbt's own output and installed packages: not the project
-_NOT_PROJECT = {"target", "logs", "dbt_packages", ".user.yml"}
 # protocol-relative or absolute URLs of script sources in dbt-docs' bundle (the tracker)
 _SCRIPT_SRC = re.compile(r'(\.src=)"(?:https?:)?//[^"]+\.js"')
 _EMPTY_SCRIPT = '"data:text/javascript,"'
@@ -55,17 +53,11 @@ def publish_dbt_docs(home: Home, as_of: datetime) -> Path:
 
 
 def project_fingerprint(home: Home, project_dir: Path = PROJECT_DIR) -> str:
-    """sha256 over what the docs page shows: every file of the dbt project (not its target, logs or
-    packages), dbt's and the adapter's versions, and the warehouse's schemas, tables and column types."""
+    """sha256 over what the docs page shows: the dbt project (`project_files_fingerprint`: its files,
+    dbt's and the adapter's versions) and the warehouse's schemas, tables and column types."""
     import duckdb
-    from dbt.adapters.duckdb.__version__ import version as adapter_version
-    from dbt.version import __version__ as dbt_version
 
-    h = hashlib.sha256(f"dbt {dbt_version} duckdb {adapter_version}\n".encode())
-    for path in sorted(project_dir.rglob("*")):
-        rel = path.relative_to(project_dir)
-        if path.is_file() and not _NOT_PROJECT.intersection(rel.parts):
-            h.update(f"{rel.as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    h = hashlib.sha256(f"{project_files_fingerprint(project_dir)}\n".encode())
     if home.warehouse.exists():
         con = duckdb.connect(str(home.warehouse), read_only=True)
         try:

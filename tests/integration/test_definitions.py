@@ -82,6 +82,13 @@ def test_the_dbt_step_runs_after_the_edit_reports_without_unit_tests(tmp_path: P
     from pipelines import cycle, dbt_runner
 
     calls: list[dict] = []
-    monkeypatch.setattr(dbt_runner, "build", lambda *args, **kwargs: calls.append(kwargs))
-    cycle.dbt_models(cycle.CycleRun(Home.resolve(tmp_path), datetime(2026, 12, 1, tzinfo=UTC)))
+
+    def build(*args, **kwargs) -> dbt_runner.DbtResult:
+        calls.append(kwargs)
+        return dbt_runner.DbtResult(args=["build"], success=True, elapsed_s=0.0)
+
+    monkeypatch.setattr(dbt_runner, "build", build)
+    run = cycle.CycleRun(Home.resolve(tmp_path), datetime(2026, 12, 1, tzinfo=UTC))
+    cycle.dbt_models(run)
     assert calls and calls[0]["exclude_unit_tests"] is True  # they read no data: `make test` runs them
+    assert calls[0]["full_refresh"] is False and run.report.dbt_full_refresh is False

@@ -5,10 +5,15 @@
 -- AML-002..AML-006 look at: purpose payment, top_up, withdrawal or internal, not part of a reversal pair,
 -- and not between two parties with the same id_hash (a top-up from one's own card is no edge).
 
+-- Incremental by enterprise x period (macros/incremental.sql): a run rebuilds the partitions of
+-- int_partitions_to_rebuild, reading reversals from all of the enterprise's legs.
+-- depends_on: {{ ref('int_partitions_to_rebuild') }}
+{{ config(materialized=partition_materialization(), pre_hook="{{ delete_rebuilt_partitions() }}") }}
+
 with
 
 legs as (
-    select * from {{ ref('int_customer_legs_classified') }}
+    {{ rebuilt_partitions(ref('int_customer_legs_classified')) }}
 ),
 
 parties as (
@@ -17,7 +22,7 @@ parties as (
 
 reversed as (
     select distinct enterprise_id, reverses_txn_id as txn_id
-    from legs
+    from {{ ref('int_customer_legs_classified') }}
     where reverses_txn_id is not null
 ),
 

@@ -3,10 +3,14 @@
 -- outflow = no credit account, internal = between accounts of the enterprise. The external-side party
 -- is the payer of an inflow and the payee of an outflow; its related-party flag comes from parties.
 
+-- Incremental by enterprise x period (macros/incremental.sql).
+-- depends_on: {{ ref('int_partitions_to_rebuild') }}
+{{ config(materialized=partition_materialization(), pre_hook="{{ delete_rebuilt_partitions() }}") }}
+
 with
 
 transactions as (
-    select * from {{ ref('stg_filings__transactions') }}
+    {{ rebuilt_partitions(ref('stg_filings__transactions')) }}
 ),
 
 accounts as (

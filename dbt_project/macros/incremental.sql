@@ -1,0 +1,77 @@
+{#- Incremental models by enterprise x period (docs/operations.md, "Incremental builds").
+
+    A model whose rows belong to one enterprise x period and whose values depend only on that
+    enterprise's filings is built with `partition_materialization()`: on DuckDB an incremental table
+    that, in each run, deletes and rebuilds only the partitions of `int_partitions_to_rebuild` (the
+    partitions whose current version changed since the last complete build, closed over what depends
+    on them); on any other adapter (Spark) a table rebuilt whole. The model adds
+        -- depends_on: {{ ref('int_partitions_to_rebuild') }}
+    reads its source through `rebuilt_partitions(relation)` and sets
+    `pre_hook="{{ delete_rebuilt_partitions() }}"` (a string: the hook renders when the model runs).
+
+    After a run in which every incremental model was built, `record_built_partitions(results)` (on-run-end)
+    stores the current version of every partition and the project's fingerprint in schema dbt_state; the
+    cycle (pipelines/dbt_runner.py) runs `dbt build --full-refresh` when that state is missing or the
+    project changed, so a changed model, macro or seed never leaves old rows behind. -#}
+
+{% macro partition_materialization() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}
+
+{#- The partitions this run rebuilds, as a filtered select of `relation` (an enterprise x period model). -#}
+{% macro rebuilt_partitions(relation) -%}
+    select src.*
+    from {{ relation }} as src
+    {%- if is_incremental() %}
+    inner join {{ ref('int_partitions_to_rebuild') }} as rebuilt
+        on src.enterprise_id = rebuilt.enterprise_id
+        and src.period = rebuilt.period
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_rebuilt_partitions() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as kept
+    where exists (
+        select 1 from {{ ref('int_partitions_to_rebuild') }} as rebuilt
+        where rebuilt.enterprise_id = kept.enterprise_id and rebuilt.period = kept.period
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The partitions recorded by the last complete build (none when absent or not on DuckDB). -#}
+{% macro built_partitions_relation() -%}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=target.database, schema='dbt_state', identifier='partitions_built')) }}
+{%- endmacro %}
+
+{% macro record_built_partitions(results) -%}
+    {%- if execute and target.type == 'duckdb' -%}
+        {%- set incremental = [] -%}
+        {%- set submissions = [] -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+            {%- if node.config.materialized == 'incremental' -%}
+                {%- do incremental.append(node.unique_id) -%}
+            {%- endif -%}
+            {%- if node.name == 'stg_intake__submissions' -%}
+                {%- do submissions.append(node.relation_name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set built = [] -%}
+        {%- for result in results if result.node.unique_id in incremental and result.status == 'success' -%}
+            {%- do built.append(result.node.unique_id) -%}
+        {%- endfor -%}
+        {%- if incremental and built | length == incremental | length -%}
+    create schema if not exists dbt_state;
+    create or replace table dbt_state.partitions_built as
+    select enterprise_id, period, submission_id
+    from {{ submissions[0] }}
+    where is_current
+    order by enterprise_id, period;
+    create or replace table dbt_state.project as
+    select '{{ var("project_fingerprint", "") }}' as fingerprint
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

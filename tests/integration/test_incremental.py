@@ -1,0 +1,130 @@
+"""Incremental dbt builds (issue 13, macros/incremental.sql): a sequence of cycles - a backfill, a new month,
+a corrected resubmission of an earlier period, a late filing - leaves every table of the curated schemas
+with the content (the fingerprints of pipelines/warehouse/fingerprint.py) that one `dbt build
+--full-refresh` over the same data gives; each cycle after the first rebuilt only the partitions its
+change touched."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.resubmission import build_v2
+from pipelines import cycle
+from pipelines.calendar import close_at
+from pipelines.dbt_runner import build, incremental_state_current
+from pipelines.home import Home
+from pipelines.synth import generate
+from pipelines.warehouse.fingerprint import table_fingerprints
+from tests.support import drop_package
+
+CURATED = ["staging", "intermediate", "marts", "seeds", "dbt_state"]
+# The run's own to-do list: what the last build rebuilt (all partitions after a full refresh).
+RUN_BOOKKEEPING = "intermediate.int_partitions_to_rebuild"
+P1, P2, P3 = "2026-07", "2026-08", "2026-09"
+LATE = ("WM0001", P2)  # held back from the backfill, filed after the resubmission
+RESUBMITTED = "PAY0001"  # its P1 is corrected
+
+
+def _curated(warehouse: Path) -> dict[str, str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return table_fingerprints(con, CURATED)
+    finally:
+        con.close()
+
+
+def _rebuilt(warehouse: Path) -> list[tuple[str, str]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(f"select enterprise_id, period from {RUN_BOOKKEEPING} order by all").fetchall()
+    finally:
+        con.close()
+
+
+def _drop(src: Path, home: Home, period: str, *, skip: tuple[str, str] | None = None) -> list[str]:
+    dropped = []
+    for pkg in sorted(src.glob(f"*/*-{period}-v*")):
+        ent = pkg.parent.name
+        if (ent, period) != skip:
+            drop_package(pkg, home.landing)
+            dropped.append(pkg.name)
+    return dropped
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("incremental")
+    src = tmp / "generated"
+    generate(src, tmp / "truth.jsonl", preset="tiny", seed=3, enterprises=4, months=3, inject=[])
+    home = Home.resolve(tmp / "home").ensure()
+    out: dict = {"home": home, "rebuilt": {}, "full_refresh": {}}
+
+    def run(name: str, as_of, *, backfill: bool = False) -> None:
+        report = cycle.run_cycle(home, as_of=as_of, backfill=backfill)
+        out["full_refresh"][name] = report.dbt_full_refresh
+        out["rebuilt"][name] = _rebuilt(home.warehouse)
+        out.setdefault("statuses", {}).update(report.statuses)
+
+    _drop(src, home, P1)
+    _drop(src, home, P2, skip=LATE)
+    run("backfill", close_at(None, P2), backfill=True)
+    _drop(src, home, P3)
+    run("month", close_at(None, P3), backfill=True)
+    later = close_at(None, P3) + timedelta(days=2)
+    out["v2"] = build_v2(src / RESUBMITTED / f"{RESUBMITTED}-{P1}-v1", home.landing, tmp / "build", later)
+    run("resubmission", later + timedelta(hours=1))
+    late = src / LATE[0] / f"{LATE[0]}-{LATE[1]}-v1"
+    drop_package(late, home.landing, mtime=later + timedelta(days=1))
+    run("late filing", later + timedelta(days=1, hours=1))
+    out["incremental"] = _curated(home.warehouse)
+    out["state_current"] = incremental_state_current(home.warehouse)
+
+    # the same warehouse, every incremental model rebuilt whole
+    full = tmp / "full.duckdb"
+    shutil.copyfile(home.warehouse, full)
+    out["full_build"] = build(
+        full, later + timedelta(days=1, hours=1), exclude_unit_tests=True, full_refresh=True
+    )
+    out["full"] = _curated(full)
+    return out
+
+
+@pytest.mark.slow
+def test_the_incremental_sequence_equals_one_full_rebuild(sequence: dict) -> None:
+    inc, full = sequence["incremental"], sequence["full"]
+    assert sorted(inc) == sorted(full)
+    assert "intermediate.int_aml_party_legs" in inc and "dbt_state.partitions_built" in inc
+    differing = sorted(t for t in inc if inc[t] != full[t] and t != RUN_BOOKKEEPING)
+    assert differing == []
+    assert "--full-refresh" in sequence["full_build"].args
+
+
+@pytest.mark.slow
+def test_each_cycle_rebuilt_only_what_its_change_touched(sequence: dict) -> None:
+    statuses = sequence["statuses"]
+    assert statuses[sequence["v2"]["submission_id"]].startswith("ACCEPTED")
+    assert statuses[f"{LATE[0]}-{LATE[1]}-v1"].startswith("ACCEPTED")
+    # the first build is a full refresh (no recorded state); the next three are incremental
+    assert sequence["full_refresh"] == {
+        "backfill": True,
+        "month": False,
+        "resubmission": False,
+        "late filing": False,
+    }
+    enterprises = sorted({ent for ent, _ in sequence["rebuilt"]["backfill"]})
+    assert len(enterprises) == 4
+    # a new month: its own partitions, and an earlier one only where its legs reach back (reversals,
+    # legs booked before the period)
+    month = sequence["rebuilt"]["month"]
+    assert {(ent, P3) for ent in enterprises} <= set(month)
+    assert all(period in (P2, P3) for _, period in month)
+    # a resubmission of P1: that enterprise's P1 and the later periods whose legs can see it
+    assert sequence["rebuilt"]["resubmission"] == [(RESUBMITTED, P1), (RESUBMITTED, P2), (RESUBMITTED, P3)]
+    # a late P2: that enterprise's P2 and P3
+    assert sequence["rebuilt"]["late filing"] == [(LATE[0], P2), (LATE[0], P3)]
+    assert sequence["state_current"]
