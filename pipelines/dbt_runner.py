@@ -248,9 +248,7 @@ def incremental_state_current(warehouse: Path, fingerprint: str | None = None) -
         return False
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        recorded = con.execute(
-            "select fingerprint from dbt_state.project where exists (select 1 from dbt_state.partitions_built)"
-        ).fetchall()
+        recorded = con.execute("select fingerprint from dbt_state.project").fetchall()
     except duckdb.CatalogException:
         return False
     finally:

@@ -2,9 +2,10 @@
 
     A model whose rows belong to one enterprise x period and whose values depend only on that
     enterprise's filings is built with `partition_materialization()`: on DuckDB an incremental table
-    that, in each run, deletes and rebuilds only the partitions of `int_partitions_to_rebuild` (the
-    partitions whose current version changed since the last complete build, closed over what depends
-    on them); on any other adapter (Spark) a table rebuilt whole. The model adds
+    that, in each run, deletes and rebuilds only the partitions of `int_partitions_to_rebuild` (a view:
+    the partitions whose current version changed since the last complete build, closed over what
+    depends on them; empty after every complete build); on any other adapter (Spark) a table rebuilt
+    whole. The model adds
         -- depends_on: {{ ref('int_partitions_to_rebuild') }}
     reads its source through `rebuilt_partitions(relation)` and sets
     `pre_hook="{{ delete_rebuilt_partitions() }}"` (a string: the hook renders when the model runs).
@@ -39,12 +40,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The partitions recorded by the last complete build (none when absent or not on DuckDB). -#}
+{#- The partitions recorded by the last complete build, on DuckDB (none elsewhere, and while parsing). -#}
 {% macro built_partitions_relation() -%}
-    {%- if not execute or target.type != 'duckdb' -%}
-        {{ return(none) }}
+    {{ return('dbt_state.partitions_built' if execute and target.type == 'duckdb' else none) }}
+{%- endmacro %}
+
+{#- on-run-start: an empty record before the first complete build (every partition then counts as changed). -#}
+{% macro prepare_built_partitions() -%}
+    {%- if target.type == 'duckdb' -%}
+    create schema if not exists dbt_state;
+    create table if not exists dbt_state.partitions_built (enterprise_id varchar, period varchar, submission_id varchar)
     {%- endif -%}
-    {{ return(adapter.get_relation(database=target.database, schema='dbt_state', identifier='partitions_built')) }}
 {%- endmacro %}
 
 {% macro record_built_partitions(results) -%}

@@ -1,4 +1,5 @@
--- The enterprise x period partitions the incremental models rebuild in this run (macros/incremental.sql).
+-- The enterprise x period partitions the incremental models rebuild in this run (macros/incremental.sql):
+-- a view of what changed since the last complete build, so it reads empty after every complete build.
 -- A partition changed when its current version differs from the one the last complete build recorded
 -- (dbt_state.partitions_built): a new period, a resubmission, a version accepted or dropped. The models
 -- look across one enterprise's periods (an account's previous leg, a reversal of a leg of an earlier
@@ -6,9 +7,11 @@
 -- leg booked on or after the earliest day the change touches is rebuilt: the changed partitions' first
 -- day, the first booking day of their customer legs in the new and the replaced version, and the booking
 -- day of every leg those legs reverse (X-15 bounds booked_at by the period's last day, so a partition
--- ending before that day holds no such leg). Without a recorded build, every current partition.
+-- ending before that day holds no such leg). Before the first complete build (and on Spark, where the
+-- models are tables), every current partition.
 -- depends_on: {{ ref('stg_filings__transactions') }}
 -- depends_on: {{ source('raw', 'transactions') }}
+{{ config(materialized='view') }}
 
 with
 
