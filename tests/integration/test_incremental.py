@@ -22,7 +22,7 @@ from pipelines.home import Home
 from pipelines.synth import generate
 from pipelines.warehouse.db import writer_lock
 from pipelines.warehouse.fingerprint import table_fingerprints
-from tests.support import drop_package
+from tests.support import drop_package, refresh_manifest
 
 CURATED = ["staging", "intermediate", "marts", "seeds", "dbt_state"]
 PENDING = "intermediate.int_partitions_to_rebuild"
@@ -50,6 +50,19 @@ def _pending(warehouse: Path) -> list[tuple[str, str]] | None:
         con.close()
 
 
+def _without_last_activity_dates(src: Path) -> None:
+    """Blank the optional accounts.last_activity_date everywhere (filings.md allows it): an account's
+    previous activity then comes only from its legs in the warehouse, across periods."""
+    for accounts in sorted(src.glob("*/*/accounts.csv")):
+        lines = accounts.read_text(encoding="utf-8").splitlines()
+        col = lines[0].split(",").index("last_activity_date")
+        rows = [line.split(",") for line in lines]
+        for row in rows[1:]:
+            row[col] = ""
+        accounts.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+        refresh_manifest(accounts.parent)
+
+
 def _drop(src: Path, home: Home, period: str, *, skip: tuple[str, str] | None = None) -> list[str]:
     dropped = []
     for pkg in sorted(src.glob(f"*/*-{period}-v*")):
@@ -65,6 +78,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("incremental")
     src = tmp / "generated"
     generate(src, tmp / "truth.jsonl", preset="tiny", seed=3, enterprises=4, months=3, inject=[])
+    _without_last_activity_dates(src)
     home = Home.resolve(tmp / "home").ensure()
     out: dict = {"home": home, "rebuilt": {}, "full_refresh": {}}
 
