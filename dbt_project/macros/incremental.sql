@@ -19,25 +19,43 @@
     {{ return('incremental' if target.type == 'duckdb' else 'table') }}
 {%- endmacro %}
 
-{#- The partitions this run rebuilds, as a filtered select of `relation` (an enterprise x period model). -#}
-{% macro rebuilt_partitions(relation) -%}
+{#- The partitions this run rebuilds, as a filtered select of `relation` (an enterprise x period model or
+    CTE); `partitions`: the model listing them (int_aml_partitions_to_rebuild for the AML window screens). -#}
+{% macro rebuilt_partitions(relation, partitions='int_partitions_to_rebuild') -%}
     select src.*
     from {{ relation }} as src
     {%- if is_incremental() %}
-    inner join {{ ref('int_partitions_to_rebuild') }} as rebuilt
+    inner join {{ ref(partitions) }} as rebuilt
         on src.enterprise_id = rebuilt.enterprise_id
         and src.period = rebuilt.period
     {%- endif %}
 {%- endmacro %}
 
-{% macro delete_rebuilt_partitions() -%}
+{% macro delete_rebuilt_partitions(partitions='int_partitions_to_rebuild') -%}
     {%- if is_incremental() -%}
     delete from {{ this }} as kept
     where exists (
-        select 1 from {{ ref('int_partitions_to_rebuild') }} as rebuilt
+        select 1 from {{ ref(partitions) }} as rebuilt
         where rebuilt.enterprise_id = kept.enterprise_id and rebuilt.period = kept.period
     )
     {%- endif -%}
+{%- endmacro %}
+
+{#- The party legs an AML window screen reads: in an incremental run, those of the enterprises it rebuilds
+    booked from their input_from_day on (int_aml_partitions_to_rebuild). -#}
+{% macro aml_window_legs() -%}
+    select party_legs.*
+    from {{ ref('int_aml_party_legs') }} as party_legs
+    {%- if is_incremental() %}
+    inner join (
+        select distinct
+            enterprise_id,
+            input_from_day
+        from {{ ref('int_aml_partitions_to_rebuild') }}
+    ) as rebuilt
+        on party_legs.enterprise_id = rebuilt.enterprise_id
+        and party_legs.booked_date_sh >= rebuilt.input_from_day
+    {%- endif %}
 {%- endmacro %}
 
 {#- The partitions recorded by the last complete build, on DuckDB (none elsewhere, and while parsing). -#}

@@ -4,10 +4,17 @@
 -- typology leg of the account in the window): the evidence; the hit is the account owner's in the
 -- period of the waking leg. The window is a range frame (a bounded self-join on Spark: aml_range_window).
 
+-- Incremental by enterprise x period: the partitions of int_aml_partitions_to_rebuild.
+-- depends_on: {{ ref('int_aml_partitions_to_rebuild') }}
+{{ config(
+    materialized=partition_materialization(),
+    pre_hook="{{ delete_rebuilt_partitions('int_aml_partitions_to_rebuild') }}"
+) }}
+
 with
 
 party_legs as (
-    select * from {{ ref('int_aml_party_legs') }}
+    {{ aml_window_legs() }}
 ),
 
 params as (
@@ -73,4 +80,4 @@ final as (
         and member.booked_epoch between firing.booked_epoch and firing.window_last_epoch
 )
 
-select * from final
+{{ rebuilt_partitions('final', 'int_aml_partitions_to_rebuild') }}

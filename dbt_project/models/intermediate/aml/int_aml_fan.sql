@@ -7,10 +7,19 @@
 -- spending. Windows close at each typology leg and look back (range frames; a bounded self-join on Spark:
 -- aml_range_window); one row per (window that fires, typology leg in it): the evidence.
 
+-- Incremental by enterprise x period: the partitions of int_aml_partitions_to_rebuild.
+-- depends_on: {{ ref('int_aml_partitions_to_rebuild') }}
+{{ config(
+    materialized=partition_materialization(),
+    pre_hook="{{ delete_rebuilt_partitions('int_aml_partitions_to_rebuild') }}"
+) }}
+
 with
 
 party_legs as (
-    select * from {{ ref('int_aml_party_legs') }}
+    select * from (
+        {{ aml_window_legs() }}
+    ) as window_legs
     where is_typology_edge
 ),
 
@@ -85,4 +94,4 @@ final as (
     where firing.metric is not null
 )
 
-select * from final
+{{ rebuilt_partitions('final', 'int_aml_partitions_to_rebuild') }}

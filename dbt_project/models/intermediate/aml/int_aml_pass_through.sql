@@ -5,10 +5,17 @@
 -- one row per (window that fires, typology leg in it): the evidence. The hit belongs to the period of the
 -- inflow that opens the window.
 
+-- Incremental by enterprise x period: the partitions of int_aml_partitions_to_rebuild.
+-- depends_on: {{ ref('int_aml_partitions_to_rebuild') }}
+{{ config(
+    materialized=partition_materialization(),
+    pre_hook="{{ delete_rebuilt_partitions('int_aml_partitions_to_rebuild') }}"
+) }}
+
 with
 
 party_legs as (
-    select * from {{ ref('int_aml_party_legs') }}
+    {{ aml_window_legs() }}
 ),
 
 params as (
@@ -86,4 +93,4 @@ final as (
         and member.booked_epoch between firing.booked_epoch and firing.window_last_epoch
 )
 
-select * from final
+{{ rebuilt_partitions('final', 'int_aml_partitions_to_rebuild') }}

@@ -79,18 +79,20 @@ changed_legs as (
     where filing_rows.leg = 'customer'
 ),
 
+reversals as (
+    select distinct
+        enterprise_id,
+        reverses_txn_id
+    from changed_legs
+    where reverses_txn_id is not null
+),
+
 reversed_legs as (
     select
         current_legs.enterprise_id,
         current_legs.booked_date_sh
     from {{ ref('stg_filings__transactions') }} as current_legs
-    inner join (
-        select distinct
-            enterprise_id,
-            reverses_txn_id
-        from changed_legs
-        where reverses_txn_id is not null
-    ) as reversals
+    inner join reversals
         on current_legs.enterprise_id = reversals.enterprise_id
         and current_legs.txn_id = reversals.reverses_txn_id
 ),
