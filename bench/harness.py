@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -346,15 +347,28 @@ def write_results(base: Path, r: dict, md: str) -> None:
     print(md)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = arguments(__doc__.split("\n\n")[0]).parse_args(argv)
+def command(
+    argv: list[str] | None,
+    doc: str,
+    measure: Callable[[argparse.Namespace], dict],
+    render: Callable[[dict], str],
+    prefix: str,
+    ok: Callable[[dict], bool] = lambda r: True,
+) -> int:
+    """A benchmark command: parse the arguments, measure, write <root>/<prefix>-<scale>-<seed>.{json,md};
+    exit 2 when the disk is short, 1 when `ok` rejects the result."""
+    args = arguments(doc.split("\n\n")[0]).parse_args(argv)
     try:
-        r = run(args)
+        r = measure(args)
     except NotEnoughDisk as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
-    write_results(Path(args.root).resolve() / f"bench-{args.scale}-{args.seed}", r, markdown(r))
-    return 0
+    write_results(Path(args.root).resolve() / f"{prefix}-{args.scale}-{args.seed}", r, render(r))
+    return 0 if ok(r) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return command(argv, __doc__, run, markdown, "bench")
 
 
 if __name__ == "__main__":

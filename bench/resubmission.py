@@ -39,7 +39,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.harness import NotEnoughDisk, _cycle, _latest_mtime, arguments, begin, end, generate, write_results
+from bench.harness import _cycle, _latest_mtime, begin, command, end, generate
 from pipelines.calendar import SHANGHAI, close_at, ent_type_of
 
 TARGET = 0.1  # issue 13: the resubmission takes at most a tenth of the backfill's time (at `small`)
@@ -201,14 +201,7 @@ def markdown(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arguments(__doc__.split("\n\n")[0]).parse_args(argv)
-    try:
-        r = run(args)
-    except NotEnoughDisk as e:
-        print(f"bench: {e}", file=sys.stderr)
-        return 2
-    write_results(Path(args.root).resolve() / f"bench-resub-{args.scale}-{args.seed}", r, markdown(r))
-    return 0 if r["status"] in ACCEPTED else 1
+    return command(argv, __doc__, run, markdown, "bench-resub", ok=lambda r: r["status"] in ACCEPTED)
 
 
 if __name__ == "__main__":

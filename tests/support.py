@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -65,3 +66,16 @@ def refresh_manifest(folder: Path, **changes) -> dict:
 def file_entry(manifest_folder: Path, filing_type: str) -> dict:
     manifest = json.loads((manifest_folder / "manifest.json").read_text(encoding="utf-8"))
     return next(f for f in manifest["files"] if f["filing_type"] == filing_type)
+
+
+def file_fingerprints(path: Path, schemas: Sequence[str]) -> dict[str, str]:
+    """The content fingerprint of every table of the schemas of the DuckDB file (opened read-only)."""
+    import duckdb
+
+    from pipelines.warehouse.fingerprint import table_fingerprints
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return table_fingerprints(con, schemas)
+    finally:
+        con.close()

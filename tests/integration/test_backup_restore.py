@@ -18,8 +18,7 @@ from pipelines.cli import cli
 from pipelines.cycle import run_cycle
 from pipelines.home import Home
 from pipelines.warehouse.backup import EXCLUDED, BackupError, backup, read_manifest, restore
-from pipelines.warehouse.fingerprint import table_fingerprints
-from tests.support import drop_examples
+from tests.support import drop_examples, file_fingerprints
 
 CLOCK = datetime(2026, 11, 21, tzinfo=UTC)
 COMPARED = ("marts", "intermediate", "staging", "seeds", "raw", "quality")
@@ -42,11 +41,7 @@ def saved(source: Home, tmp_path_factory) -> Path:
 
 
 def _fingerprints(path: Path) -> dict[str, str]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return table_fingerprints(con, COMPARED)
-    finally:
-        con.close()
+    return file_fingerprints(path, COMPARED)
 
 
 def test_backup_holds_what_a_cycle_cannot_regenerate(source: Home, saved: Path) -> None:

@@ -21,22 +21,13 @@ from pipelines.dbt_runner import build, incremental_state_current
 from pipelines.home import Home
 from pipelines.synth import generate
 from pipelines.warehouse.db import writer_lock
-from pipelines.warehouse.fingerprint import table_fingerprints
-from tests.support import drop_package, refresh_manifest
+from tests.support import drop_package, file_fingerprints, refresh_manifest
 
 CURATED = ["staging", "intermediate", "marts", "seeds", "dbt_state"]
 PENDING = "intermediate.int_partitions_to_rebuild"
 P1, P2, P3 = "2026-07", "2026-08", "2026-09"
 LATE = ("WM0001", P2)  # held back from the backfill, filed after the resubmission
 RESUBMITTED = "PAY0001"  # its P1 is corrected
-
-
-def _curated(warehouse: Path) -> dict[str, str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return table_fingerprints(con, CURATED)
-    finally:
-        con.close()
 
 
 def _pending(warehouse: Path) -> list[tuple[str, str]] | None:
@@ -105,7 +96,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
     late = src / LATE[0] / f"{LATE[0]}-{LATE[1]}-v1"
     drop_package(late, home.landing, mtime=later + timedelta(days=1))
     run("late filing", later + timedelta(days=1, hours=1))
-    out["incremental"] = _curated(home.warehouse)
+    out["incremental"] = file_fingerprints(home.warehouse, CURATED)
     out["state_current"] = incremental_state_current(home.warehouse)
 
     # the same warehouse, every incremental model rebuilt whole
@@ -114,7 +105,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out["full_build"] = build(
         full, later + timedelta(days=1, hours=1), exclude_unit_tests=True, full_refresh=True
     )
-    out["full"] = _curated(full)
+    out["full"] = file_fingerprints(full, CURATED)
     return out
 
 
