@@ -48,7 +48,7 @@ demo: setup dbt-parse
 	$(BIN)/python -m pipelines.portal.demo --home "$(DEMO_HOME)"
 
 test: setup setup-browser setup-web dbt-parse lint
-	$(BIN)/pytest -q -n 2 --durations=15
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 # The static checks of `make test` (and of the pre-commit hooks): ruff lint and format, mypy over pipelines/
 # (pyproject.toml [tool.mypy]), sqlfluff over the dbt models (.sqlfluff: dbt templater, DuckDB dialect).

@@ -28,6 +28,9 @@ from pipelines.warehouse.db import connect_writer, publish_snapshot, writer_lock
 from tests.portal.helpers import bearer, landed, staging_left, zip_folder
 from tests.support import copy_example, drop_examples, refresh_manifest
 
+# The tests share one home (`world`) and build on each other's requests in file order (the access-log test
+# checks the entries the earlier ones left): one xdist worker runs the file (`make test`: --dist loadfile).
+
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
 PAY, P2P = "PAY0001-2026-10-v1", "P2P0001-2026-10-v1"
 WARN = "Q001"  # a warning rule of the catalog; the examples raise none, so one finding is planted
