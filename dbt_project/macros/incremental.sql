@@ -1,4 +1,4 @@
-{#- Incremental models by enterprise x period (docs/operations.md, "Incremental builds").
+{#- Incremental models by enterprise x period (docs/operations.md, "Incremental dbt builds").
 
     A model whose rows belong to one enterprise x period and whose values depend only on that
     enterprise's filings is built with `partition_materialization()`: on DuckDB an incremental table
