@@ -106,15 +106,25 @@
     get_json_object({{ json_expr }}, concat('$.', {{ key }}))
 {%- endmacro %}
 
-{#- The value of `value_expr` on the row where `order_expr` is largest. -#}
+{#- The value of `value_expr` on the row where `order_expr` is largest; `order_expr` may be a list of
+    expressions, later ones breaking ties of the earlier (give enough for one row to win: with ties left
+    the engine picks any, and the same data could give other bits). -#}
 {% macro arg_max(value_expr, order_expr) -%}
     {{ return(adapter.dispatch('arg_max')(value_expr, order_expr)) }}
 {%- endmacro %}
 {% macro default__arg_max(value_expr, order_expr) -%}
+    {%- if order_expr is string %}
     arg_max({{ value_expr }}, {{ order_expr }})
+    {%- else %}
+    arg_max({{ value_expr }}, row({{ order_expr | join(', ') }}))
+    {%- endif %}
 {%- endmacro %}
 {% macro spark__arg_max(value_expr, order_expr) -%}
+    {%- if order_expr is string %}
     max_by({{ value_expr }}, {{ order_expr }})
+    {%- else %}
+    max_by({{ value_expr }}, struct({{ order_expr | join(', ') }}))
+    {%- endif %}
 {%- endmacro %}
 
 {#- dbt.listagg on Spark: dbt-spark 1.11 drops the order (collect_list, with a warning); this keeps it, as

@@ -62,7 +62,7 @@ largest as (
         enterprise_id,
         period,
         max(change) as change,
-        {{ arg_max("total || ' in ' || submission_id", 'change') }} as what
+        {{ arg_max("total || ' in ' || submission_id", ['change', "total || ' in ' || submission_id"]) }} as what
     from changes
     where change is not null
     group by enterprise_id, period

@@ -91,9 +91,9 @@ shares as (
         submissions.period,
         max(submissions.period_end) as period_end,
         'round_number_share' as metric,
-        {{ arg_max('round_by_version.round_legs', 'round_by_version.round_legs / round_by_version.all_legs') }}
+        {{ arg_max('round_by_version.round_legs', ['round_by_version.round_legs / round_by_version.all_legs', 'submissions.version']) }}
             as numerator,
-        {{ arg_max('round_by_version.all_legs', 'round_by_version.round_legs / round_by_version.all_legs') }}
+        {{ arg_max('round_by_version.all_legs', ['round_by_version.round_legs / round_by_version.all_legs', 'submissions.version']) }}
             as denominator,
         max(cast(round_by_version.round_legs as {{ type_double() }}) / round_by_version.all_legs) as value
     from submissions
@@ -106,8 +106,8 @@ shares as (
         submissions.period,
         max(submissions.period_end) as period_end,
         'copy_forward_share' as metric,
-        {{ arg_max('copy_by_version.copied_rows', 'copy_by_version.copied_rows / copy_by_version.moving_rows') }},
-        {{ arg_max('copy_by_version.moving_rows', 'copy_by_version.copied_rows / copy_by_version.moving_rows') }},
+        {{ arg_max('copy_by_version.copied_rows', ['copy_by_version.copied_rows / copy_by_version.moving_rows', 'submissions.version']) }},
+        {{ arg_max('copy_by_version.moving_rows', ['copy_by_version.copied_rows / copy_by_version.moving_rows', 'submissions.version']) }},
         max(cast(copy_by_version.copied_rows as {{ type_double() }}) / copy_by_version.moving_rows)
     from submissions
     inner join copy_by_version on submissions.submission_id = copy_by_version.submission_id
