@@ -11,12 +11,15 @@ peak RSS of the process tree, each stage's seconds):
    --inject none`);
 2. the backfill: one cycle over all the months (`suptech run --backfill`), as of a day after the last
    period's close, so the home holds every month, closed;
-3. the resubmission: the first enterprise (by id) with complaints in the second-to-last month files v2 of
+3. an idle cycle (`suptech run` with nothing new, half a day later): what most daily runs are; its
+   publication fills the auditors' second snapshot slot (pipelines/warehouse/auditor_slots.py), so the
+   resubmission's publication updates a slot in place as every later one does;
+4. the resubmission: the first enterprise (by id) with complaints in the second-to-last month files v2 of
    that month, a complete package copied from its archived v1 with one complaint's `issue` text
    corrected (manifest: submission_id <ent>-<period>-v2, version 2, supersedes v1, the file's sha256
    recomputed), dropped in the landing area; one `suptech run` (not a backfill: received_at is the clock,
    a day after the backfill's) takes it in. The v2 must be accepted and v1 superseded;
-4. R-resub = resubmission wall / backfill wall (issue 13 asks <= 0.1 at `small`).
+5. R-resub = resubmission wall / backfill wall (issue 13 asks <= 0.1 at `small`).
 
 Writes Markdown rows (date, commit, machine, load average, command) and the JSON to
 <root>/bench-resub-<scale>-<seed>.{md,json}; exits 1 when the v2 was not accepted. The home is deleted
@@ -144,6 +147,12 @@ def run(args: argparse.Namespace) -> dict:
         as_of_1 = max(closed, _latest_mtime(packages)) + timedelta(days=1)
         result["backfill"] = {**_cycle(home.root, as_of_1, args.no_marts, env), "as_of": as_of_1.isoformat()}
 
+        # a day with nothing new (most of a regulator's daily runs): the publication fills the second slot
+        idle_at = as_of_1 + timedelta(hours=12)
+        result["idle"] = {
+            **_cycle(home.root, idle_at, args.no_marts, env, backfill=False),
+            "as_of": idle_at.isoformat(),
+        }
         as_of_2 = as_of_1 + timedelta(days=1)
         v1 = home.archive / ent / f"{ent}-{period}-v1" / "1"
         resub = build_v2(v1, home.landing, work / "build", as_of_2 - timedelta(hours=1))
@@ -169,7 +178,7 @@ def _stages(step: dict) -> str:
 
 def markdown(r: dict) -> str:
     scale = r["scale"] + (f" ({r['enterprises']} enterprises)" if r.get("enterprises") else "")
-    bf, rs, gen = r["backfill"], r["resubmission"], r["generate"]
+    bf, rs, gen, idle = r["backfill"], r["resubmission"], r["generate"], r["idle"]
     others = ", ".join(
         f"{v['submission_id']} {v['status']}"
         for v in r["versions"]
@@ -194,6 +203,8 @@ def markdown(r: dict) -> str:
         f"(`suptech run`), peak RSS {rs['peak_rss_tree_mb']:,} MB: {_stages(rs)} |",
         f"| backfill | {scale} | {bf['wall_s']:.1f} s, peak RSS {bf['peak_rss_tree_mb']:,} MB | — | all "
         f"{len(r['periods'])} months, one cycle (`suptech run --backfill`): {_stages(bf)} |",
+        f"| idle cycle | {scale} | {idle['wall_s']:.1f} s, peak RSS {idle['peak_rss_tree_mb']:,} MB | — | nothing new "
+        f"(`suptech run` as of {idle['as_of']}): {_stages(idle)} |",
         f"| generator | {scale} | {gen['wall_s']:.0f} s, peak RSS {gen['peak_rss_tree_mb']:,} MB | — | "
         "`suptech synth --inject none` |",
     ]

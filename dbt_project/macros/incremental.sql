@@ -11,7 +11,10 @@
     `pre_hook="{{ delete_rebuilt_partitions() }}"` (a string: the hook renders when the model runs).
 
     After a run in which every incremental model was built, `record_built_partitions(results)` (on-run-end)
-    stores the current version of every partition and the project's fingerprint in schema dbt_state; the
+    stores the current version of every partition and the project's fingerprint in schema dbt_state, with
+    the incremental models' tables and, numbered by build, the partitions the run rebuilt (a row of nulls:
+    all of them, a full refresh) - what publishing applies to the auditors' snapshot
+    (pipelines/warehouse/auditor_slots.py); the
     cycle (pipelines/dbt_runner.py) runs `dbt build --full-refresh` when that state is missing or the
     project changed, so a changed model, macro or seed never leaves old rows behind. -#}
 
@@ -75,12 +78,18 @@
     {%- if execute and target.type == 'duckdb' -%}
         {%- set incremental = [] -%}
         {%- set submissions = [] -%}
+        {%- set rebuilt = [] -%}
+        {%- set tables = [] -%}
         {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
             {%- if node.config.materialized == 'incremental' -%}
                 {%- do incremental.append(node.unique_id) -%}
+                {%- do tables.append("('" ~ node.schema ~ "', '" ~ (node.alias or node.name) ~ "')") -%}
             {%- endif -%}
             {%- if node.name == 'stg_intake__submissions' -%}
                 {%- do submissions.append(node.relation_name) -%}
+            {%- endif -%}
+            {%- if node.name == 'int_aml_partitions_to_rebuild' -%}
+                {%- do rebuilt.append(node.relation_name) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- set built = [] -%}
@@ -89,6 +98,20 @@
         {%- endfor -%}
         {%- if incremental and built | length == incremental | length -%}
     create schema if not exists dbt_state;
+    create table if not exists dbt_state.rebuilt_partitions (build_seq bigint, enterprise_id varchar, period varchar);
+    insert into dbt_state.rebuilt_partitions
+    select next_build.build_seq, rebuilt.enterprise_id, rebuilt.period
+    from (select coalesce(max(build_seq), 0) + 1 as build_seq from dbt_state.rebuilt_partitions) as next_build
+    cross join (
+        {%- if flags.FULL_REFRESH %}
+        select null::varchar as enterprise_id, null::varchar as period
+        {%- else %}
+        select distinct enterprise_id, period from {{ rebuilt[0] }}
+        {%- endif %}
+    ) as rebuilt
+    order by rebuilt.enterprise_id, rebuilt.period;
+    create or replace table dbt_state.incremental_models as
+    select * from (values {{ tables | sort | join(', ') }}) as models (schema_name, table_name);
     create or replace table dbt_state.partitions_built as
     select enterprise_id, period, submission_id
     from {{ submissions[0] }}

@@ -124,6 +124,20 @@ READER_CONFIG: dict[str, str | bool | int | float | list[str]] = {
 }
 
 
+def _open_read_only(path: Path, attempts: int = 20) -> duckdb.DuckDBPyConnection:
+    """Open `path` read-only, again if a publication holds the file it resolved to: the auditors' pointer
+    names a slot that is never written while it is published, but a reader that resolved the pointer two
+    publications ago could meet the slot being brought up to date (pipelines/warehouse/auditor_slots.py)."""
+    for attempt in range(attempts):
+        try:
+            return duckdb.connect(str(path), read_only=True, config=READER_CONFIG)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
 def connect_reader(home: Home, kind: SnapshotKind = "analyst") -> duckdb.DuckDBPyConnection:
     """Locked, read-only connection to a published snapshot (never the live file).
 
@@ -136,7 +150,7 @@ def connect_reader(home: Home, kind: SnapshotKind = "analyst") -> duckdb.DuckDBP
         raise FileNotFoundError(
             f"no published snapshot at {path} ({kind}): run `suptech run` (or `make demo`) to build and publish one"
         )
-    con = duckdb.connect(str(path), read_only=True, config=READER_CONFIG)
+    con = _open_read_only(path)
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute("set enable_progress_bar = false")

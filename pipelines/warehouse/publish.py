@@ -1,7 +1,9 @@
 """Publishing: two new snapshot files built from the closed live warehouse, swapped in atomically.
 
-published/auditor.duckdb   a copy of the whole warehouse (raw.*, intake.*, quality.*, staging, intermediate,
-                           marts, seeds) with the filed identifiers: the auditors' and regulators' trace.
+published/auditor.duckdb   the whole warehouse (raw.*, intake.*, quality.*, staging, intermediate, marts,
+                           seeds) with the filed identifiers: the auditors' and regulators' trace; a pointer
+                           to one of two slot files, the other brought up to date by what changed and then
+                           pointed to (pipelines/warehouse/auditor_slots.py).
 published/suptech.duckdb   the analysts' file, built new (never a copy): marts and seeds, intake tables
                            without manifests and archive paths, quality findings and rule results. Party
                            and account identifiers are keyed pseudonyms (pipelines/warehouse/pseudonym.py):
@@ -10,10 +12,12 @@ published/suptech.duckdb   the analysts' file, built new (never a copy): marts a
                            and intermediate are left out.
 Both hold meta.publication (kind, times, audit head, pseudonym key fingerprint).
 
-Crash safety: the publication is first recorded in the audit log on a short writer connection; each file
-is written under a temp name (<name>.tmp-<pid>), checkpointed, fsynced and renamed over the old one, then
-the folder is fsynced. A killed publish leaves temp files only, removed by the next one; readers see the
-old file or the new one, never a partial file. Publishing twice gives the same content (idempotent) apart
+Crash safety: the publication is first recorded in the audit log on a short writer connection; the
+analysts' file is written under a temp name (<name>.tmp-<pid>), the auditors' inactive slot in one
+transaction; both are checkpointed and fsynced, then the analysts' file is renamed over the old one and the
+auditors' pointer turned, and the folder is fsynced. A killed publish leaves temp files and an unpublished
+slot only, removed or brought up to date by the next one; readers see the old file or the new one, never a
+partial file. Publishing twice gives the same content (idempotent) apart
 from meta.publication and the audit entry.
 """
 
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.home import Home
+from pipelines.warehouse import auditor_slots
 from pipelines.warehouse.db import SNAPSHOT_NAMES, connect_writer, fetch_one, snapshot_path
 from pipelines.warehouse.pseudonym import SqlHmac, key_id, load_key
 
@@ -129,7 +133,7 @@ def record_publication(home: Home, at: datetime, kid: str) -> tuple[int | None, 
     return (row[0], row[1]) if row else (None, None)
 
 
-def _write_meta(con: duckdb.DuckDBPyConnection, kind: str, meta: dict) -> None:
+def write_meta_table(con: duckdb.DuckDBPyConnection, kind: str, meta: dict) -> None:
     con.execute("create schema if not exists meta")
     con.execute("drop table if exists meta.publication")
     con.execute(
@@ -140,18 +144,6 @@ def _write_meta(con: duckdb.DuckDBPyConnection, kind: str, meta: dict) -> None:
         "insert into meta.publication values (?, ?, ?, ?, ?, ?)",
         [kind, meta["published_at"], meta["as_of"], meta["head_seq"], meta["head_hash"], meta["key_id"]],
     )
-
-
-def build_auditor(home: Home, tmp: Path, meta: dict) -> None:
-    """The whole closed warehouse (a file copy keeps views and every table as is) plus meta.publication."""
-    shutil.copyfile(home.warehouse, tmp)
-    con = duckdb.connect(str(tmp))
-    try:
-        con.execute("set TimeZone = 'UTC'")
-        _write_meta(con, "auditor", meta)
-        con.execute("checkpoint")
-    finally:
-        con.close()
 
 
 class AnalystBuilder:
@@ -374,7 +366,7 @@ def build_analyst(home: Home, tmp: Path, key: bytes, meta: dict) -> None:
             AnalystBuilder(con, key).build()
         finally:
             con.execute("detach wh")
-        _write_meta(con, "analyst", meta)
+        write_meta_table(con, "analyst", meta)
         con.execute("checkpoint")
     finally:
         con.close()
@@ -406,25 +398,24 @@ def publish(home: Home, as_of: datetime | None = None) -> dict[str, Path]:
         "head_hash": head_hash,
         "key_id": kid,
     }
-    for name in SNAPSHOT_NAMES.values():  # left by a publish that was killed
-        for stale in home.published.glob(f"{name}.tmp-*"):
-            stale.unlink(missing_ok=True)
-    tmps = {
-        kind: snapshot_path(home, kind).with_name(f"{name}.tmp-{os.getpid()}")
-        for kind, name in SNAPSHOT_NAMES.items()
-    }
+    for stale in (
+        *home.published.glob("*.tmp-*"),
+        *(home.published / auditor_slots.SLOTS_DIR).glob("*.tmp-*"),
+    ):  # left by a publish that was killed
+        stale.unlink(missing_ok=True)
+    slot = auditor_slots.inactive_slot(home)
+    update = auditor_slots.update_slot(home, slot, lambda con: write_meta_table(con, "auditor", meta), _fsync)
+    os.chmod(slot, MODES["auditor"])
+    tmp = snapshot_path(home, "analyst").with_name(f"{SNAPSHOT_NAMES['analyst']}.tmp-{os.getpid()}")
     try:
-        build_auditor(home, tmps["auditor"], meta)
-        build_analyst(home, tmps["analyst"], key, meta)
-        for kind, tmp in tmps.items():
-            os.chmod(tmp, MODES[kind])
-            _fsync(tmp)
+        build_analyst(home, tmp, key, meta)
+        os.chmod(tmp, MODES["analyst"])
+        _fsync(tmp)
     except BaseException:
-        for tmp in tmps.values():
-            for p in (tmp, tmp.with_name(tmp.name + ".wal")):
-                p.unlink(missing_ok=True)
+        for p in (tmp, tmp.with_name(tmp.name + ".wal")):
+            p.unlink(missing_ok=True)
         raise
-    for kind, tmp in tmps.items():
-        os.replace(tmp, snapshot_path(home, kind))
-    _fsync(home.published)  # the renames themselves survive a crash
+    os.replace(tmp, snapshot_path(home, "analyst"))
+    auditor_slots.point_to(home, update.slot)
+    _fsync(home.published)  # the rename and the pointer survive a crash
     return {kind: snapshot_path(home, kind) for kind in SNAPSHOT_NAMES}

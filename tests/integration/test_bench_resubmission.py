@@ -1,7 +1,7 @@
 """`make bench-resubmission` (bench/resubmission.py): a smoke run at the smallest market.
 
 3 enterprises x 2 months are backfilled in one cycle, then one enterprise's v2 of the first month (one
-complaint's text corrected) is taken in by a second cycle (--no-marts: intake and validity only). It checks
+complaint's text corrected) is taken in by a third cycle after an idle one (--no-marts: intake and validity only). It checks
 the benchmark works end to end and records what it says it measured, not any figure."""
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ def test_tiny_resubmission_smoke_run(tmp_path) -> None:
     assert r["status"] in resubmission.ACCEPTED
     assert sum(rs["counts"].values()) == 2  # the v2 decided and the v1 superseded, nothing else
     assert rs["exit"] == 0 and rs["timings_s"]["intake"] > 0 and rs["peak_rss_tree_mb"] > 0
-    assert rs["as_of"] > bf["as_of"]
+    # between them a cycle with nothing new (it fills the second snapshot slot)
+    idle = r["idle"]
+    assert idle["exit"] == 0 and idle["counts"] == {} and bf["as_of"] < idle["as_of"] < rs["as_of"]
     # the ratio is the two walls of the same run
     assert r["ratio"] == round(rs["wall_s"] / bf["wall_s"], 3) and r["target"] == 0.1
     assert r["meets_target"] == (r["ratio"] <= 0.1)
@@ -39,6 +41,6 @@ def test_tiny_resubmission_smoke_run(tmp_path) -> None:
         assert r[key]
     md = (tmp_path / "bench-resub-tiny-1.md").read_text()
     assert f"| R-resub | tiny (3 enterprises) | {r['ratio']:.3f} (" in md
-    for row in ("| backfill | tiny", "| generator | tiny"):
+    for row in ("| backfill | tiny", "| idle cycle | tiny", "| generator | tiny"):
         assert row in md
     assert not (tmp_path / "bench-resub-tiny-1" / "home").exists()  # deleted unless --keep

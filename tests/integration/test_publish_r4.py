@@ -1,7 +1,9 @@
-"""R4: analysts query the published snapshot continuously while a cycle runs and publishes.
+"""R4: analysts and auditors query the published snapshots continuously while a cycle runs and publishes.
 
-A reader process loops over `connect_reader` + one query + close (the path `suptech query` takes) while
-this process runs a full cycle (intake, validity, dbt build, publish) that swaps a new snapshot in.
+A reader process loops over `connect_reader` + one query + close (the path `suptech query` takes), on the
+analysts' and the auditors' snapshot in turn, while this process runs a full cycle (intake, validity, dbt
+build, publish) that swaps new snapshots in, then publishes once more (the auditors' older slot brought up to
+date in place).
 Every query must succeed and see one whole version: the old snapshot or the new one, never a mix.
 """
 
@@ -21,6 +23,7 @@ from pipelines.warehouse.db import connect_reader, publish_snapshot, snapshot_pa
 from tests.support import drop_package, example_packages
 
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
+KINDS = ("analyst", "auditor")  # the reader alternates between the two snapshots
 MIN_QUERIES = 1000
 PAUSE_S = 0.005  # between queries: leave the cycle its CPU on a 2-core machine
 # One statement reading two schemas: both counts come from the same file version.
@@ -38,7 +41,7 @@ def _reader(root: str, started, stop, results) -> None:
     n = 0
     while n < MIN_QUERIES or not stop.is_set():
         try:
-            con = connect_reader(home)
+            con = connect_reader(home, KINDS[n % 2])
             try:
                 row = con.sql(VERSION_SQL).pl().row(0)
             finally:
@@ -70,6 +73,12 @@ def test_readers_see_whole_versions_while_a_cycle_publishes(tmp_path: Path) -> N
         assert started.wait(timeout=60), "the reader never got a first answer"
         report = run_cycle(home, as_of=AS_OF, backfill=True)  # version 2: intake + dbt + publish
         assert report.snapshot == snapshot_path(home)
+        # the same version again: the auditors' slot of version 1 is brought up to date in place and
+        # pointed to while the reader reads the other one
+        slot_a = home.published / "slots" / "auditor-a.duckdb"
+        inode = slot_a.stat().st_ino
+        publish_snapshot(home, AS_OF)
+        assert snapshot_path(home, "auditor").resolve() == slot_a and slot_a.stat().st_ino == inode
         stop.set()
         outcome = results.get(timeout=120)
         print(f"R4: {outcome['queries']} queries, versions seen {outcome['seen']}, cycle {report.timings}")
@@ -108,10 +117,13 @@ def test_publish_checkpoints_a_leftover_wal_and_cleans_stale_temp_files(tmp_path
     (home.published / "suptech.duckdb.tmp-999999").write_bytes(b"half a copy")
     (home.published / "auditor.duckdb.tmp-999999").write_bytes(b"half a copy")
     (home.published / "suptech.duckdb.tmp-999999.wal").write_bytes(b"half a log")
+    (home.published / "slots").mkdir()
+    (home.published / "slots" / "auditor-a.duckdb.tmp-999999").write_bytes(b"half a copy")
 
     publish_snapshot(home)
     assert not wal.exists()
-    assert sorted(p.name for p in home.published.iterdir()) == ["auditor.duckdb", "suptech.duckdb"]
+    assert sorted(p.name for p in home.published.iterdir()) == ["auditor.duckdb", "slots", "suptech.duckdb"]
+    assert sorted(p.name for p in (home.published / "slots").iterdir()) == ["auditor-a.duckdb"]
     reader = connect_reader(home)
     try:
         assert reader.sql("select count(*), sum(i) from marts.t").fetchall() == [(10, 45)]
