@@ -356,26 +356,32 @@ def _write_periods(con, home: Home, periods: list[str], as_of: datetime | None) 
 
 PERIOD_REPORT_VERSION = "period-3"  # bump when the period reports change (2: portal charts, 3: AML parties)
 PERIOD_FINGERPRINTS = ".period_fingerprints.json"
+REPORT_INPUTS = ("marts", "intake", "quality")
+# what no period report shows and every cycle changes: the audit log, the clock of the indicator rows, and
+# the enterprise dimension's bookkeeping of the last period filed (its rows have no period)
+REPORT_SKIPPED_TABLES = ("intake.audit_log",)
+REPORT_SKIPPED_COLUMNS = ("computed_at", "marts.dim_enterprises.last_period", "marts.dim_enterprises.periods")
 
 
 def refresh_period_reports(home: Home, as_of: datetime, submission_ids: Sequence[str] = ()) -> list[Path]:
     """Write the period reports of every period whose report is missing or was written from other inputs
-    (and of the given submissions' periods): the recorded fingerprint (reports/.period_fingerprints.json)
-    is the content fingerprint of the snapshot's marts, intake and quality tables and the clock. A cycle
-    killed before or while writing them leaves none missing or stale after the next one."""
+    (and of the given submissions' periods). A period's inputs are the snapshot's marts, intake and quality
+    rows of that period and of every earlier one (a report shows up to a year of history), and the rows of
+    no period; their fingerprint is recorded in reports/.period_fingerprints.json. So a new month writes
+    its own reports, a resubmission of an earlier month that month's and the later ones', and a cycle
+    that changed nothing none (the clock is not an input: REPORT_SKIPPED_* are left out, and a report kept
+    says when it was written). A cycle killed before or while writing them leaves none
+    missing or stale after the next one."""
     import json
 
     from pipelines.reports.edit_report import write_atomic
     from pipelines.warehouse.db import connect_reader
-    from pipelines.warehouse.fingerprint import combined, table_fingerprints
+    from pipelines.warehouse.fingerprint import combined, fingerprints_by_period
 
     con = connect_reader(home)
     try:
-        fp = combined(
-            {
-                **table_fingerprints(con, ["marts", "intake", "quality"]),
-                "@": f"{PERIOD_REPORT_VERSION}|{as_of.astimezone(UTC).isoformat()}",
-            }
+        by_period = fingerprints_by_period(
+            con, REPORT_INPUTS, skip_tables=REPORT_SKIPPED_TABLES, skip_columns=REPORT_SKIPPED_COLUMNS
         )
         rows = con.execute(
             "select period, bool_or(submission_id in (select unnest(?))) from intake.submissions "
@@ -387,11 +393,18 @@ def refresh_period_reports(home: Home, as_of: datetime, submission_ids: Sequence
             recorded = json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             recorded = {}
+        current = {
+            period: combined(
+                {"@": PERIOD_REPORT_VERSION, "": by_period.get(None, "")}
+                | {p: fp for p, fp in by_period.items() if p is not None and p <= period}
+            )
+            for period, _ in rows
+        }
         todo = [
             period
             for period, touched in rows
             if touched
-            or recorded.get(period) != fp
+            or recorded.get(period) != current[period]
             or not all(
                 (home.reports / kind / f"{period}.html").exists() for kind in ("supervision", "quality")
             )
@@ -399,7 +412,6 @@ def refresh_period_reports(home: Home, as_of: datetime, submission_ids: Sequence
         written = _write_periods(con, home, todo, as_of)
     finally:
         con.close()
-    current = {period: fp for period, _ in rows}
     if current != recorded:
         write_atomic(path, json.dumps(current, indent=1, sort_keys=True))
     return written

@@ -79,3 +79,49 @@ def combined(fingerprints: Mapping[str, str]) -> str:
     """One sha256 over a set of table fingerprints."""
     text = "\n".join(f"{k}={v}" for k, v in sorted(fingerprints.items()))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprints_by_period(
+    con: duckdb.DuckDBPyConnection,
+    schemas: Iterable[str],
+    *,
+    skip_tables: Iterable[str] = (),
+    skip_columns: Iterable[str] = (),
+) -> dict[str | None, str]:
+    """{period: sha256 hex} of the rows of each period over every table of the schemas (None: the rows of
+    no period). A row's period is its `period` column, else its submission's (intake.submissions), else
+    None. ``skip_tables`` ("schema.table") and ``skip_columns`` (a name: in every table; or
+    "schema.table.column") are left out.
+    One grouped scan per table."""
+    skipped_tables, skipped_columns = set(skip_tables), set(skip_columns)
+    lines: dict[str | None, list[str]] = {}
+    for schema, table in tables_of(con, schemas):
+        if f"{schema}.{table}" in skipped_tables:
+            continue
+        names = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_catalog = current_database() "
+                "and table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+        ]
+        cols = [
+            c for c in names if c not in skipped_columns and f"{schema}.{table}.{c}" not in skipped_columns
+        ]
+        if "period" in names:
+            period, join = "t.period", ""
+        elif "submission_id" in names:
+            period = "s.period"
+            join = "left join intake.submissions s on s.submission_id = t.submission_id"
+        else:
+            period, join = "null", ""
+        row = "row(" + ", ".join(f"t.{_ident(c)}" for c in cols) + ")::varchar"
+        rows = con.execute(
+            f"select p, count(*), sha256(coalesce(string_agg(h, '' order by h), '')) "
+            f"from (select {period} as p, md5({row}) as h from {_ident(schema)}.{_ident(table)} t {join}) "
+            "group by p"
+        ).fetchall()
+        for p, n, digest in rows:
+            lines.setdefault(p, []).append(f"{schema}.{table}|{','.join(cols)}|{n}|{digest}")
+    return {p: hashlib.sha256("\n".join(sorted(ls)).encode("utf-8")).hexdigest() for p, ls in lines.items()}

@@ -3,7 +3,10 @@ a corrected resubmission of an earlier period, a late filing - leaves every tabl
 with the content (the fingerprints of pipelines/warehouse/fingerprint.py) that one `dbt build
 --full-refresh` over the same data gives; each cycle after the first rebuilt only the partitions its
 change touched (`int_partitions_to_rebuild`, read just before each cycle's dbt step), and reads empty
-after it."""
+after it. After each cycle the auditors' published snapshot holds every table of the live warehouse with the
+same content: the first two publications fill the two slots by a whole copy, the next two bring each slot
+up to date in place (pipelines/warehouse/auditor_slots.py), across two cycles' changes. And each cycle
+wrote the period reports of the periods whose rows changed, and only those."""
 
 from __future__ import annotations
 
@@ -20,11 +23,13 @@ from pipelines.calendar import close_at
 from pipelines.dbt_runner import build, incremental_state_current
 from pipelines.home import Home
 from pipelines.synth import generate
-from pipelines.warehouse.db import writer_lock
+from pipelines.warehouse.db import snapshot_path, writer_lock
 from tests.support import drop_package, file_fingerprints, refresh_manifest
 
 CURATED = ["staging", "intermediate", "marts", "seeds", "dbt_state"]
+EVERY_SCHEMA = ["raw", "intake", "quality", "meta", *CURATED]
 PENDING = "intermediate.int_partitions_to_rebuild"
+BUILD_RECORD = "dbt_state.rebuilt_partitions"
 P1, P2, P3 = "2026-07", "2026-08", "2026-09"
 LATE = ("WM0001", P2)  # held back from the backfill, filed after the resubmission
 RESUBMITTED = "PAY0001"  # its P1 is corrected
@@ -39,6 +44,13 @@ def _pending(warehouse: Path) -> list[tuple[str, str]] | None:
         return None
     finally:
         con.close()
+
+
+def _differences(published: dict[str, str], warehouse: Path) -> list[str]:
+    """Tables whose content differs between the published auditors' snapshot and the live warehouse."""
+    live = file_fingerprints(warehouse, EVERY_SCHEMA)
+    published = {t: fp for t, fp in published.items() if t != "meta.publication"}
+    return sorted(t for t in set(live) | set(published) if live.get(t) != published.get(t))
 
 
 def _without_last_activity_dates(src: Path) -> None:
@@ -82,8 +94,15 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
                     out["rebuilt"][name] = _pending(home.warehouse)
                 step(run)
         out["full_refresh"][name] = run.report.dbt_full_refresh
+        out.setdefault("reports", {})[name] = sorted({p.stem for p in run.report.period_reports})
         out.setdefault("after", {})[name] = _pending(home.warehouse)
         out.setdefault("statuses", {}).update(run.report.statuses)
+        published = snapshot_path(home, "auditor")
+        slot = published.resolve()
+        out.setdefault("published", {})[name] = {
+            "slot": (slot.name, slot.stat().st_ino),
+            "differs": _differences(file_fingerprints(published, EVERY_SCHEMA), home.warehouse),
+        }
 
     _drop(src, home, P1)
     _drop(src, home, P2, skip=LATE)
@@ -113,6 +132,8 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_the_incremental_sequence_equals_one_full_rebuild(sequence: dict) -> None:
     inc, full = sequence["incremental"], sequence["full"]
     assert sorted(inc) == sorted(full)
+    # the record of what each build rebuilt is history, not content: it differs by design
+    assert inc.pop(BUILD_RECORD) != full.pop(BUILD_RECORD)
     assert "intermediate.int_aml_party_legs" in inc and "dbt_state.partitions_built" in inc
     assert sorted(t for t in inc if inc[t] != full[t]) == []
     assert "--full-refresh" in sequence["full_build"].args
@@ -144,3 +165,26 @@ def test_each_cycle_rebuilt_only_what_its_change_touched(sequence: dict) -> None
     assert sequence["state_current"]
     # after every complete build nothing is pending
     assert all(after == [] for after in sequence["after"].values())
+
+
+@pytest.mark.slow
+def test_each_publication_equals_the_live_warehouse_in_place_after_the_first_two(sequence: dict) -> None:
+    published = sequence["published"]
+    assert {name: p["differs"] for name, p in published.items()} == {name: [] for name in published}
+    slots = {name: p["slot"] for name, p in published.items()}
+    assert [s[0] for s in slots.values()] == ["auditor-a.duckdb", "auditor-b.duckdb"] * 2
+    # in place: the same file (inode) as two publications before; a whole copy would be a new file
+    assert slots["resubmission"][1] == slots["backfill"][1]
+    assert slots["late filing"][1] == slots["month"][1]
+
+
+@pytest.mark.slow
+def test_each_cycle_wrote_the_reports_of_the_periods_it_changed(sequence: dict) -> None:
+    """A period's supervision and quality reports are written again only when its rows (or an earlier
+    period's) changed: never P1's for a new month or a late P2."""
+    reports = sequence["reports"]
+    assert reports["backfill"] == [P1, P2]
+    # the new month, and P2, whose filing timeliness rows moved with the clock
+    assert reports["month"] == [P2, P3]
+    assert reports["resubmission"] == [P1, P2, P3]  # a correction of P1: P1 and every later period
+    assert reports["late filing"] == [P2, P3]
