@@ -8,6 +8,10 @@
 -- INSUFFICIENT_PEERS with fewer than min_peers peers.
 {%- set indicator_id = 'FQ-007' %}
 
+{#- the version with the highest share (the latest of equal shares) gives numerator and denominator -#}
+{%- set round_order = ['round_by_version.round_legs / round_by_version.all_legs', 'submissions.version'] %}
+{%- set copy_order = ['copy_by_version.copied_rows / copy_by_version.moving_rows', 'submissions.version'] %}
+
 with
 
 submissions as (
@@ -91,9 +95,9 @@ shares as (
         submissions.period,
         max(submissions.period_end) as period_end,
         'round_number_share' as metric,
-        {{ arg_max('round_by_version.round_legs', ['round_by_version.round_legs / round_by_version.all_legs', 'submissions.version']) }}
+        {{ arg_max('round_by_version.round_legs', round_order) }}
             as numerator,
-        {{ arg_max('round_by_version.all_legs', ['round_by_version.round_legs / round_by_version.all_legs', 'submissions.version']) }}
+        {{ arg_max('round_by_version.all_legs', round_order) }}
             as denominator,
         max(cast(round_by_version.round_legs as {{ type_double() }}) / round_by_version.all_legs) as value
     from submissions
@@ -106,8 +110,8 @@ shares as (
         submissions.period,
         max(submissions.period_end) as period_end,
         'copy_forward_share' as metric,
-        {{ arg_max('copy_by_version.copied_rows', ['copy_by_version.copied_rows / copy_by_version.moving_rows', 'submissions.version']) }},
-        {{ arg_max('copy_by_version.moving_rows', ['copy_by_version.copied_rows / copy_by_version.moving_rows', 'submissions.version']) }},
+        {{ arg_max('copy_by_version.copied_rows', copy_order) }},
+        {{ arg_max('copy_by_version.moving_rows', copy_order) }},
         max(cast(copy_by_version.copied_rows as {{ type_double() }}) / copy_by_version.moving_rows)
     from submissions
     inner join copy_by_version on submissions.submission_id = copy_by_version.submission_id
