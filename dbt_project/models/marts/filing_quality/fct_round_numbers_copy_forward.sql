@@ -8,9 +8,9 @@
 -- INSUFFICIENT_PEERS with fewer than min_peers peers.
 {%- set indicator_id = 'FQ-007' %}
 
-{#- the version with the highest share (the latest of equal shares) gives numerator and denominator -#}
-{%- set round_order = ['round_by_version.round_legs / round_by_version.all_legs', 'submissions.version'] %}
-{%- set copy_order = ['copy_by_version.copied_rows / copy_by_version.moving_rows', 'submissions.version'] %}
+{#- the version with the highest share (of equal shares, the greatest submission_id) gives numerator and denominator -#}
+{%- set round_order = ['round_by_version.round_legs / round_by_version.all_legs', 'submissions.submission_id'] %}
+{%- set copy_order = ['copy_by_version.copied_rows / copy_by_version.moving_rows', 'submissions.submission_id'] %}
 
 with
 
