@@ -28,6 +28,16 @@ def tables_of(con: duckdb.DuckDBPyConnection, schemas: Iterable[str]) -> list[tu
     return [(s, t) for s, t in rows]
 
 
+def column_names(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """A table's column names in the current catalog, in their order."""
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return [c for (c,) in rows]
+
+
 def table_fingerprint(
     con: duckdb.DuckDBPyConnection,
     schema: str,
@@ -37,15 +47,7 @@ def table_fingerprint(
 ) -> str:
     """sha256 hex of one table's content (row count and columns included; ``exclude`` columns left out,
     only the rows matching the SQL condition ``where`` when given)."""
-    cols = [
-        c
-        for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_catalog = current_database() "
-            "and table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        ).fetchall()
-        if c not in set(exclude)
-    ]
+    cols = [c for c in column_names(con, schema, table) if c not in set(exclude)]
     if not cols:
         return hashlib.sha256(b"").hexdigest()
     row = "row(" + ", ".join(_ident(c) for c in cols) + ")::varchar"
@@ -98,14 +100,7 @@ def fingerprints_by_period(
     for schema, table in tables_of(con, schemas):
         if f"{schema}.{table}" in skipped_tables:
             continue
-        names = [
-            c
-            for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_catalog = current_database() "
-                "and table_schema = ? and table_name = ? order by ordinal_position",
-                [schema, table],
-            ).fetchall()
-        ]
+        names = column_names(con, schema, table)
         cols = [
             c for c in names if c not in skipped_columns and f"{schema}.{table}.{c}" not in skipped_columns
         ]
