@@ -143,8 +143,9 @@ def copy_whole(home: Home, slot: Path, write_meta: Callable[[duckdb.DuckDBPyConn
         for p in (tmp, tmp.with_name(tmp.name + ".wal")):
             p.unlink(missing_ok=True)
         raise
-    os.replace(tmp, slot)  # a reader of the old slot file keeps it until it closes
+    # a log left by a killed update belongs to the old file: gone before the new file takes the name
     slot.with_name(slot.name + ".wal").unlink(missing_ok=True)
+    os.replace(tmp, slot)  # a reader of the old slot file keeps it until it closes
 
 
 def sync_in_place(home: Home, slot: Path, write_meta: Callable[[duckdb.DuckDBPyConnection], None]) -> str:
