@@ -280,15 +280,11 @@ class _Sync:
         their submission is decided; a new version is a new submission_id)."""
         self.con.execute(
             f"""create or replace temp table changed_submissions as
-                select submission_id from (
-                    select submission_id, count(*) as n from wh.{name} group by all
-                    except
-                    select submission_id, count(*) from {name} group by all)
-                union
-                select submission_id from (
-                    select submission_id, count(*) from {name} group by all
-                    except
-                    select submission_id, count(*) from wh.{name} group by all)"""
+                select coalesce(live.submission_id, kept.submission_id) as submission_id
+                from (select submission_id, count(*) as n from wh.{name} group by all) as live
+                full outer join (select submission_id, count(*) as n from {name} group by all) as kept
+                    on live.submission_id = kept.submission_id
+                where live.n is distinct from kept.n"""
         )
         self.con.execute(
             f"delete from {name} where submission_id in (select submission_id from changed_submissions)"
